@@ -1,0 +1,107 @@
+import { isOciError, OciError, parseRepositoryName, type RepositoryName } from "@registry/core";
+import { Router } from "itty-router";
+import type { Access, AppDeps, Authorize, Grant, RouteRequest } from "./context";
+import { API_VERSION_HEADERS } from "./http";
+import { ROUTES, type Need, type Route } from "./routes";
+
+export interface AppOptions extends AppDeps {
+  /** Access control; the default lets reads through and refuses writes (see `openAuthorize`). */
+  authorize?: Authorize;
+  /** The route table to serve (default: all of ROUTES). */
+  routes?: readonly Route[];
+}
+
+export interface RegistryApp {
+  fetch(request: Request): Promise<Response>;
+}
+
+/**
+ * The /v2 application: matches a route from the table, parses the repository name, asks `authorize` for the
+ * route's access, runs the handler, and renders every error as the spec's JSON envelope. Errors that are not
+ * OciErrors are logged with a request id and answered 500 without details.
+ */
+export function createRegistryApp(options: AppOptions): RegistryApp {
+  const routes = options.routes ?? ROUTES;
+  const authorize = options.authorize ?? readOnlyAuthorize;
+  const router = Router<RouteRequestLike, [AppDeps]>();
+  for (const route of routes) {
+    router[route.method.toLowerCase() as "get"](route.path, (req) => run(route, req, authorize, options));
+  }
+  const known = new Set(routes.map((r) => r.method));
+
+  return {
+    async fetch(request) {
+      const head = request.method === "HEAD";
+      let response: Response;
+      try {
+        const url = new URL(request.url);
+        if (!url.pathname.startsWith("/v2")) throw new OciError("UNSUPPORTED", { status: 404, detail: "not found" });
+        const matched = (await router.fetch(request as RouteRequestLike, options)) as Response | undefined;
+        response =
+          matched ??
+          new OciError("UNSUPPORTED", {
+            status: known.has(request.method as Route["method"]) ? 404 : 405,
+            detail: `no route for ${request.method} ${url.pathname}`,
+          }).toResponse(head);
+      } catch (e) {
+        response = errorResponse(e, head);
+      }
+      for (const [k, v] of Object.entries(API_VERSION_HEADERS)) response.headers.set(k, v);
+      return response;
+    },
+  };
+}
+
+type RouteRequestLike = Request & { params: Record<string, string> };
+
+async function run(route: Route, req: RouteRequestLike, authorize: Authorize, deps: AppDeps): Promise<Response> {
+  const head = req.method === "HEAD";
+  try {
+    const url = new URL(req.url);
+    const repository = (req.params.name !== undefined ? parseRepositoryName(req.params.name) : "") as RepositoryName;
+    const grant = await authorize(req, accessFor(route.need, repository));
+    const parsed: RouteRequest = { request: req, url, head, params: req.params, repository, grant };
+    return await route.handler(parsed, deps);
+  } catch (e) {
+    return errorResponse(e, head);
+  }
+}
+
+function accessFor(need: Need, repository: RepositoryName): Access {
+  switch (need) {
+    case "none":
+      return { type: "none" };
+    case "catalog":
+      return { type: "catalog" };
+    case "pull":
+      return { type: "repository", repository, actions: ["pull"] };
+    case "push":
+      return { type: "repository", repository, actions: ["pull", "push"] };
+    case "delete":
+      return { type: "repository", repository, actions: ["delete"] };
+  }
+}
+
+/** The one place an error becomes a response. */
+export function errorResponse(e: unknown, head = false): Response {
+  if (isOciError(e)) return e.toResponse(head);
+  const requestId = crypto.randomUUID();
+  console.error(`request ${requestId} failed:`, e);
+  return new Response(head ? null : JSON.stringify({ errors: [], requestId }), {
+    status: 500,
+    headers: { "Content-Type": "application/json", "X-Request-Id": requestId },
+  });
+}
+
+const everything: Grant = { canPull: () => true };
+
+/** Reads for everyone, writes for nobody: the safe default when no auth is configured. */
+export const readOnlyAuthorize: Authorize = async (_request, access) => {
+  if (access.type === "repository" && access.actions.some((a) => a !== "pull")) {
+    throw new OciError("DENIED", { detail: "this registry accepts no writes without authentication" });
+  }
+  return everything;
+};
+
+/** Everything for everyone: only for local development, when explicitly switched on. */
+export const openAuthorize: Authorize = async () => everything;

@@ -1,0 +1,38 @@
+import type { RepositoryName } from "@registry/core";
+import type { RegistryStores } from "@registry/storage";
+
+/** What a route needs from the caller: derived from the route, checked by `authorize`. */
+export type Access =
+  | { type: "none" }
+  | { type: "catalog" }
+  | { type: "repository"; repository: RepositoryName; actions: ("pull" | "push" | "delete")[] };
+
+/**
+ * Decides whether a request may proceed; throws `OciError("UNAUTHORIZED" | "DENIED")` to refuse.
+ * Returns extra facts for handlers (e.g. which other repositories the caller may pull from).
+ */
+export type Authorize = (request: Request, access: Access) => Promise<Grant>;
+
+/** What the caller was found to be allowed, beyond the route's own access. */
+export interface Grant {
+  /** May the caller pull from this other repository (cross-repository mount)? */
+  canPull(repository: RepositoryName): boolean | Promise<boolean>;
+}
+
+/** The dependencies every handler receives. */
+export interface AppDeps {
+  stores: RegistryStores;
+}
+
+/** A matched request, parsed: handlers read typed values from here only. */
+export interface RouteRequest {
+  request: Request;
+  url: URL;
+  head: boolean;
+  params: Record<string, string>;
+  /** The repository named in the path (validated), when the route has one. */
+  repository: RepositoryName;
+  grant: Grant;
+}
+
+export type Handler = (req: RouteRequest, deps: AppDeps) => Promise<Response>;

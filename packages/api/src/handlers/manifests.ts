@@ -1,0 +1,84 @@
+import {
+  artifactTypeOf,
+  digestAlgorithm,
+  digestOf,
+  MAX_MANIFEST_BYTES,
+  OciError,
+  parseManifest,
+  parseReference,
+  referencedBlobs,
+  type Descriptor,
+  type Digest,
+} from "@registry/core";
+import type { ManifestWrite } from "@registry/storage";
+import type { Handler } from "../context";
+import { readLimited } from "../http";
+
+/** `GET|HEAD /v2/<name>/manifests/<reference>` — the exact bytes pushed (spec §"Pulling manifests"). */
+export const getManifest: Handler = async ({ repository, params, head }, { stores }) => {
+  const ref = parseReference(params.reference ?? "");
+  const content = head ? null : await stores.manifests.get(repository, ref);
+  const found = head ? await stores.manifests.stat(repository, ref) : content;
+  if (!found) throw new OciError("MANIFEST_UNKNOWN", { detail: { reference: params.reference } });
+  const headers = {
+    "Content-Type": found.mediaType,
+    "Content-Length": String(found.size),
+    "Docker-Content-Digest": found.digest,
+    ETag: `"${found.digest}"`,
+  };
+  return new Response(content?.bytes ?? null, { headers });
+};
+
+/**
+ * `PUT /v2/<name>/manifests/<reference>` — validates through core, requires every referenced blob and child
+ * manifest in the repository (a subject may be missing: spec MUST), stores by digest then tags
+ * (spec §"Pushing manifests", §"Pushing manifests with subject").
+ */
+export const putManifest: Handler = async ({ request, repository, params }, { stores }) => {
+  const ref = parseReference(params.reference ?? "");
+  const bytes = await readLimited(request, MAX_MANIFEST_BYTES);
+  const manifest = parseManifest(bytes, request.headers.get("Content-Type"));
+  const algorithm = ref.kind === "digest" ? digestAlgorithm(ref.digest) : "sha256";
+  const digest = await digestOf(algorithm, bytes);
+  if (ref.kind === "digest" && ref.digest !== digest) {
+    throw new OciError("DIGEST_INVALID", { detail: { expected: ref.digest, actual: digest } });
+  }
+
+  const { blobs, manifests } = referencedBlobs(manifest);
+  const missing = await Promise.all([
+    ...blobs.map(async (d) => ((await stores.blobs.stat(repository, d.digest)) ? null : d.digest)),
+    ...manifests.map(async (d) => ((await stores.manifests.has(repository, d.digest)) ? null : d.digest)),
+  ]);
+  const unknown = missing.filter((d): d is Digest => d !== null);
+  if (unknown.length > 0) throw new OciError("MANIFEST_BLOB_UNKNOWN", { detail: { digests: unknown } });
+
+  const write: ManifestWrite = { digest, mediaType: manifest.mediaType, size: bytes.byteLength, bytes };
+  if (manifest.subject) {
+    const referrer: Descriptor = { mediaType: manifest.mediaType, digest, size: bytes.byteLength };
+    const artifactType = artifactTypeOf(manifest);
+    if (artifactType) referrer.artifactType = artifactType;
+    if (manifest.annotations) referrer.annotations = manifest.annotations;
+    write.subject = manifest.subject.digest;
+    write.referrer = referrer;
+  }
+  await stores.manifests.put(repository, write, ref.kind === "tag" ? ref.tag : undefined);
+
+  const headers: Record<string, string> = {
+    Location: `/v2/${repository}/manifests/${digest}`,
+    "Docker-Content-Digest": digest,
+    "Content-Length": "0",
+  };
+  if (manifest.subject) headers["OCI-Subject"] = manifest.subject.digest;
+  return new Response(null, { status: 201, headers });
+};
+
+/** `DELETE /v2/<name>/manifests/<reference>` — a tag, or a manifest with all its tags (spec §"Deleting tags"/"manifests"). */
+export const deleteManifest: Handler = async ({ repository, params }, { stores }) => {
+  const ref = parseReference(params.reference ?? "");
+  const deleted =
+    ref.kind === "tag"
+      ? await stores.manifests.deleteTag(repository, ref.tag)
+      : await stores.manifests.deleteManifest(repository, ref.digest);
+  if (!deleted) throw new OciError("MANIFEST_UNKNOWN", { detail: { reference: params.reference } });
+  return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
+};

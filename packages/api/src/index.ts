@@ -1,0 +1,5 @@
+export type { Access, AppDeps, Authorize, Grant, Handler, RouteRequest } from "./context";
+export { createRegistryApp, errorResponse, openAuthorize, readOnlyAuthorize } from "./app";
+export type { AppOptions, RegistryApp } from "./app";
+export { READ_ROUTES, ROUTES } from "./routes";
+export type { Method, Need, Route } from "./routes";

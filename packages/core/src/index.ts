@@ -1,0 +1,36 @@
+/**
+ * `@registry/core`: the OCI domain, pure and dependency-free — errors, digests and resumable hashing, names and
+ * references, media types, manifests and descriptors, platforms, token scopes. Runs unchanged in Node 20 and
+ * workerd. Every export is listed by name.
+ */
+export type { ErrorCode, OciErrorOptions } from "./errors";
+export { ERROR_CODES, OciError, isOciError } from "./errors";
+
+export type { Digest, DigestAlgorithm } from "./digest";
+export { parseDigest, isDigest, digestAlgorithm, digestHex, digestOf } from "./digest";
+
+export type { ResumableHash } from "./hash";
+export { createHash, restoreHash } from "./hash";
+export { hashingStream, verifyingStream } from "./hash-stream";
+
+export type { RepositoryName, Tag, Reference, ImageReference } from "./reference";
+export {
+  parseRepositoryName,
+  isRepositoryName,
+  parseTag,
+  isTag,
+  parseReference,
+  parseImageReference,
+  formatImageReference,
+  isRegistryHost,
+} from "./reference";
+
+export { MediaTypes, MANIFEST_MEDIA_TYPES, isManifestMediaType } from "./media-types";
+export type { Platform, Descriptor } from "./descriptor";
+export type { Manifest } from "./manifest";
+export { MAX_MANIFEST_BYTES, parseManifest, artifactTypeOf, referencedBlobs } from "./manifest";
+
+export { parsePlatform, formatPlatform, normalizePlatform, platformMatches, selectManifest } from "./platform";
+
+export type { Scope } from "./scope";
+export { parseScope, parseScopes, formatScope, ScopeError } from "./scope";

@@ -1,0 +1,70 @@
+import { describe, expect, test } from "vitest";
+import * as core from "../src/index";
+
+// Core is the bottom layer: it must run unchanged in Node 20 and workerd, so it imports nothing but itself.
+const sources = import.meta.glob("../src/*.ts", { query: "?raw", import: "default", eager: true });
+const files = Object.entries(sources).map(([path, text]) => [path.replace("../src/", ""), text] as const);
+
+describe("core imports nothing", () => {
+  test("sources were found", () => {
+    expect(files.length).toBeGreaterThan(8);
+  });
+
+  test.each(files)("%s imports only sibling files", (_, text) => {
+    const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]);
+    for (const specifier of specifiers) expect(specifier).toMatch(/^\.\/[a-z0-9-]+$/);
+  });
+
+  test.each(files)("%s uses no Node or Workers globals", (_, text) => {
+    expect(text).not.toMatch(/\b(?:Buffer|process|require|__dirname|globalThis\.caches|HTMLRewriter)\b|node:|cloudflare:/);
+  });
+});
+
+// The public API, by name (other packages are written against exactly these).
+const expectedExports = [
+  "ERROR_CODES",
+  "OciError",
+  "isOciError",
+  "parseDigest",
+  "isDigest",
+  "digestAlgorithm",
+  "digestHex",
+  "digestOf",
+  "createHash",
+  "restoreHash",
+  "hashingStream",
+  "verifyingStream",
+  "parseRepositoryName",
+  "isRepositoryName",
+  "parseTag",
+  "isTag",
+  "parseReference",
+  "parseImageReference",
+  "formatImageReference",
+  "isRegistryHost",
+  "MediaTypes",
+  "MANIFEST_MEDIA_TYPES",
+  "isManifestMediaType",
+  "MAX_MANIFEST_BYTES",
+  "parseManifest",
+  "artifactTypeOf",
+  "referencedBlobs",
+  "parsePlatform",
+  "formatPlatform",
+  "normalizePlatform",
+  "platformMatches",
+  "selectManifest",
+  "parseScope",
+  "parseScopes",
+  "formatScope",
+  "ScopeError",
+];
+
+test("index exports exactly the documented names", () => {
+  expect(Object.keys(core).sort()).toEqual([...expectedExports].sort());
+});
+
+test("index lists every export by name (no export *)", () => {
+  const index = files.find(([name]) => name === "index.ts")?.[1] ?? "";
+  expect(index).not.toMatch(/export\s+\*/);
+});

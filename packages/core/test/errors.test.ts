@@ -1,0 +1,102 @@
+import { describe, expect, test } from "vitest";
+import { ERROR_CODES, OciError, isOciError } from "../src/index";
+import type { ErrorCode } from "../src/index";
+
+// distribution-spec "Error Codes": the 14 codes, and the statuses this registry answers them with.
+const codes: [ErrorCode, number, string][] = [
+  ["BLOB_UNKNOWN", 404, "blob unknown to registry"],
+  ["BLOB_UPLOAD_INVALID", 400, "blob upload invalid"],
+  ["BLOB_UPLOAD_UNKNOWN", 404, "blob upload unknown to registry"],
+  ["DIGEST_INVALID", 400, "provided digest did not match uploaded content"],
+  ["MANIFEST_BLOB_UNKNOWN", 400, "manifest references a manifest or blob unknown to registry"],
+  ["MANIFEST_INVALID", 400, "manifest invalid"],
+  ["MANIFEST_UNKNOWN", 404, "manifest unknown to registry"],
+  ["NAME_INVALID", 400, "invalid repository name"],
+  ["NAME_UNKNOWN", 404, "repository name not known to registry"],
+  ["SIZE_INVALID", 400, "provided length did not match content length"],
+  ["UNAUTHORIZED", 401, "authentication required"],
+  ["DENIED", 403, "requested access to the resource is denied"],
+  ["UNSUPPORTED", 405, "the operation is unsupported"],
+  ["TOOMANYREQUESTS", 429, "too many requests"],
+];
+
+describe("ERROR_CODES", () => {
+  test("has exactly the spec's 14 codes", () => {
+    expect(Object.keys(ERROR_CODES).sort()).toEqual(codes.map(([c]) => c).sort());
+  });
+
+  test.each(codes)("%s → %i %s", async (code, status, message) => {
+    expect(ERROR_CODES[code]).toEqual({ status, message });
+    const error = new OciError(code);
+    expect(error.code).toBe(code);
+    expect(error.status).toBe(status);
+    expect(error.message).toBe(message);
+    const response = error.toResponse();
+    expect(response.status).toBe(status);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(await response.json()).toEqual({ errors: [{ code, message }] });
+  });
+});
+
+describe("OciError", () => {
+  test.each([
+    ["string detail", "bad thing", { errors: [{ code: "NAME_INVALID", message: "invalid repository name", detail: "bad thing" }] }],
+    ["object detail", { name: "Foo" }, { errors: [{ code: "NAME_INVALID", message: "invalid repository name", detail: { name: "Foo" } }] }],
+    ["null detail is kept", null, { errors: [{ code: "NAME_INVALID", message: "invalid repository name", detail: null }] }],
+    ["undefined detail is omitted", undefined, { errors: [{ code: "NAME_INVALID", message: "invalid repository name" }] }],
+  ])("toJSON with %s", (_, detail, expected) => {
+    const error = new OciError("NAME_INVALID", { detail });
+    expect(error.toJSON()).toEqual(expected);
+    expect(JSON.parse(JSON.stringify(error))).toEqual(expected);
+  });
+
+  test.each<[ErrorCode, Record<string, string>]>([
+    ["UNAUTHORIZED", { "WWW-Authenticate": 'Bearer realm="https://auth.example/token",service="registry"' }],
+    ["TOOMANYREQUESTS", { "Retry-After": "30" }],
+    ["BLOB_UPLOAD_INVALID", { Range: "0-99", "Docker-Upload-UUID": "u1" }],
+  ])("%s carries its headers", async (code, headers) => {
+    const response = new OciError(code, { headers }).toResponse();
+    for (const [name, value] of Object.entries(headers)) expect(response.headers.get(name)).toBe(value);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe(code);
+  });
+
+  test.each(codes.map(([c, s]) => [c, s] as const))("HEAD response for %s has status %i and no body", async (code, status) => {
+    const response = new OciError(code).toResponse(true);
+    expect(response.status).toBe(status);
+    expect(response.body).toBeNull();
+    expect(await response.text()).toBe("");
+  });
+
+  test("status and message overrides", async () => {
+    const error = new OciError("SIZE_INVALID", { status: 413, message: "manifest too big" });
+    const response = error.toResponse();
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ errors: [{ code: "SIZE_INVALID", message: "manifest too big" }] });
+  });
+
+  test("headers are copied, not shared", () => {
+    const headers = { "Retry-After": "1" };
+    const error = new OciError("TOOMANYREQUESTS", { headers });
+    headers["Retry-After"] = "2";
+    expect(error.headers).toEqual({ "Retry-After": "1" });
+  });
+
+  test("is an Error with a stable name", () => {
+    const error = new OciError("DENIED");
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe("OciError");
+  });
+});
+
+describe("isOciError", () => {
+  test.each([
+    ["an OciError", new OciError("DENIED"), true],
+    ["a plain Error", new Error("x"), false],
+    ["an error-like object", { code: "DENIED", status: 403 }, false],
+    ["null", null, false],
+    ["a string", "DENIED", false],
+  ])("%s → %s", (_, value, expected) => {
+    expect(isOciError(value)).toBe(expected);
+  });
+});

@@ -1,0 +1,30 @@
+// `pnpm start`: bundles the workers, starts the whole system locally with state under .state/ and
+// prints where to push. Ports: REGISTRY_PORT (default 5080). State: STATE_DIR (default .state).
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { ROOT } from "./workers.mjs";
+import { startSystem } from "./system.mjs";
+
+if (process.env.SKIP_BUILD !== "1") {
+  execFileSync(process.execPath, [path.join(ROOT, "scripts", "build.mjs")], { stdio: "inherit" });
+}
+const system = await startSystem({
+  ports: { registry: Number(process.env.REGISTRY_PORT ?? 5080) },
+  stateDir: process.env.STATE_DIR,
+  // Local development only: anyone may push and delete (the deployed default is read-only).
+  writeAccess: "open",
+});
+const { registry } = system.urls;
+const hostPort = new URL(registry).host;
+console.log(`registry  ${registry}`);
+console.log(`state     ${path.resolve(process.env.STATE_DIR ?? path.join(ROOT, ".state"))}`);
+console.log(`writes    open to anyone (local development only)`);
+console.log(`push      skopeo copy --dest-tls-verify=false oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
+console.log(`ready`);
+
+const stop = async () => {
+  await system.stop();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// One vitest process runs every project: core in Node and in workerd, the
+// registry's HTTP table inside workerd, and the end-to-end suite in Node
+// (which starts the system exactly like `pnpm start`).
+export default defineConfig({
+  test: {
+    projects: [
+      "packages/core/vitest.config.ts",
+      "packages/core/vitest.workerd.config.ts",
+      "workers/registry/vitest.config.ts",
+      "test/vitest.config.ts",
+    ],
+  },
+});
