@@ -28,7 +28,9 @@ export function hashingStream(hash: ResumableHash): {
     reject = rej;
   });
   done.catch(() => {});
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
+  // `cancel` (called when the stream is aborted) is newer than the Transformer type in TypeScript's DOM lib, so
+  // the transformer is typed here; runtimes without it simply leave `done` pending on abort.
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
     transform(chunk, controller) {
       try {
         hash.update(chunk);
@@ -44,7 +46,8 @@ export function hashingStream(hash: ResumableHash): {
     cancel(reason) {
       reject(reason);
     },
-  });
+  };
+  const stream = new TransformStream<Uint8Array, Uint8Array>(transformer);
   return { stream, done };
 }
 

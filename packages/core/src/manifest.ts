@@ -39,7 +39,7 @@ const INDEX_TYPES: readonly string[] = [MediaTypes.ociIndex, MediaTypes.dockerMa
 function decodeJson(bytes: Uint8Array): unknown {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes as Uint8Array<ArrayBuffer>);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes as Uint8Array<ArrayBuffer>);
   } catch {
     throw manifestInvalid("", "manifest is not valid UTF-8");
   }

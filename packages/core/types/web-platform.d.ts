@@ -24,7 +24,7 @@ interface Crypto {
 }
 declare var crypto: Crypto;
 
-interface TextDecoderOptions { fatal?: boolean; ignoreBOM?: boolean }
+interface TextDecoderOptions { fatal: boolean; ignoreBOM: boolean }
 interface TextDecoder { decode(input?: BufferSource): string }
 declare var TextDecoder: { new (label?: string, options?: TextDecoderOptions): TextDecoder };
 interface TextEncoder { encode(input?: string): Uint8Array<ArrayBuffer> }
@@ -83,7 +83,6 @@ interface Transformer<I, O> {
   start?(controller: TransformStreamDefaultController<O>): void | Promise<void>;
   transform?(chunk: I, controller: TransformStreamDefaultController<O>): void | Promise<void>;
   flush?(controller: TransformStreamDefaultController<O>): void | Promise<void>;
-  cancel?(reason: unknown): void | Promise<void>;
 }
 interface TransformStream<I = unknown, O = unknown> {
   readonly readable: ReadableStream<O>;
