@@ -1,5 +1,6 @@
 // `pnpm start`: bundles the workers, starts the whole system locally with state under .state/ and
 // prints where to push. Ports: REGISTRY_PORT (default 5080). State: STATE_DIR (default .state).
+// STORAGE_METRICS=on: per-request R2 operation counts in an X-Storage-Ops response header.
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { ROOT } from "./workers.mjs";
@@ -13,6 +14,8 @@ const system = await startSystem({
   stateDir: process.env.STATE_DIR,
   // Local development only: anyone may push and delete (the deployed default is read-only).
   writeAccess: "open",
+  // STORAGE_METRICS=on adds an X-Storage-Ops header (R2 operations and bytes) to every response.
+  storageMetrics: process.env.STORAGE_METRICS === "on",
 });
 const { registry } = system.urls;
 const hostPort = new URL(registry).host;

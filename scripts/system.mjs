@@ -22,7 +22,8 @@ function workerOptions(w, bindings) {
 }
 
 /**
- * @param {{ host?: string, ports?: { registry?: number }, stateDir?: string, writeAccess?: "open" | "closed", log?: boolean }} opts
+ * @param {{ host?: string, ports?: { registry?: number }, stateDir?: string, writeAccess?: "open" | "closed",
+ *   storageMetrics?: boolean, log?: boolean }} opts
  * @returns {Promise<{ urls: Record<string, string>, stop: () => Promise<void> }>}
  */
 export async function startSystem(opts = {}) {
@@ -36,7 +37,12 @@ export async function startSystem(opts = {}) {
     r2Persist: path.join(stateDir, "r2"),
     kvPersist: path.join(stateDir, "kv"),
     durableObjectsPersist: path.join(stateDir, "do"),
-    workers: [workerOptions(registry, { WRITE_ACCESS: opts.writeAccess ?? "closed" })],
+    workers: [
+      workerOptions(registry, {
+        WRITE_ACCESS: opts.writeAccess ?? "closed",
+        STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
+      }),
+    ],
     handleRuntimeStdio: opts.log === false ? () => undefined : undefined,
   });
   const inner = await mf.ready;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
+import { createGzip, gzipSync } from "node:zlib";
 
 /**
  * Writes OCI image layouts (image-spec §"Image Layout") by hand, offline: real tar+gzip layers, configs
@@ -50,32 +50,46 @@ export class OciLayout {
     return { desc: this.blob(gzipSync(tar), MT.layerGzip), diffId: sha256(tar) };
   }
 
-  /** An uncompressed tar layer of `size` random bytes streamed to disk (for GiB-sized blobs). */
+  /**
+   * A tar+gzip layer holding one file of `size` random bytes, streamed to disk (for GiB-sized blobs). The gzip
+   * uses stored blocks (level 0): cheap to write, and clients see an already compressed layer, so none of
+   * them recompresses it on push.
+   */
   async bigLayer(size: number): Promise<{ desc: Descriptor; diffId: string }> {
     const tmp = path.join(this.blobs, "tmp-big");
-    const hash = createHash("sha256");
+    const tarHash = createHash("sha256");
+    const gzHash = createHash("sha256");
+    let gzSize = 0;
+    const gzip = createGzip({ level: 0, chunkSize: 1024 * 1024 });
     const out = createWriteStream(tmp);
-    const header = tarHeader("big.bin", size);
+    gzip.on("data", (b: Buffer) => {
+      gzHash.update(b);
+      gzSize += b.byteLength;
+    });
+    gzip.pipe(out);
+    const finished = new Promise<void>((resolve, reject) => {
+      out.on("finish", resolve);
+      out.on("error", reject);
+    });
     const write = (b: Buffer) =>
       new Promise<void>((resolve, reject) => {
-        hash.update(b);
-        out.write(b, (e) => (e ? reject(e) : resolve()));
+        tarHash.update(b);
+        gzip.write(b, (e) => (e ? reject(e) : resolve()));
       });
-    await write(header);
+    await write(tarHeader("big.bin", size));
     const chunk = 4 * 1024 * 1024;
     const seed = randomBytes(chunk);
     for (let done = 0; done < size; done += chunk) {
       const n = Math.min(chunk, size - done);
       seed.writeUInt32LE(done / chunk, 0); // every chunk differs
-      await write(seed.subarray(0, n));
+      await write(Buffer.from(seed.subarray(0, n)));
     }
-    const pad = (512 - (size % 512)) % 512;
-    await write(Buffer.alloc(pad + 1024));
-    await new Promise<void>((r) => out.end(r));
-    const digest = "sha256:" + hash.digest("hex");
+    await write(Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
+    gzip.end();
+    await finished;
+    const digest = "sha256:" + gzHash.digest("hex");
     renameSync(tmp, path.join(this.blobs, digest.slice(7)));
-    const total = header.byteLength + size + pad + 1024;
-    return { desc: { mediaType: MT.layerTar, digest, size: total }, diffId: digest };
+    return { desc: { mediaType: MT.layerGzip, digest, size: gzSize }, diffId: "sha256:" + tarHash.digest("hex") };
   }
 
   /** A runnable-looking image for one platform; returns its manifest descriptor. */

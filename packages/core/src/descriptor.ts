@@ -40,9 +40,9 @@ export function isMediaTypeShape(s: unknown): s is string {
   return typeof s === "string" && MEDIA_TYPE.test(s);
 }
 
-/** `OciError("MANIFEST_INVALID")` whose detail names the offending field by its JSON path. */
+/** `OciError("MANIFEST_INVALID")` whose detail is `"<JSON path>: <reason>"` (just the reason when path is ""). */
 export function manifestInvalid(path: string, reason: string): OciError {
-  return new OciError("MANIFEST_INVALID", { detail: path ? { field: path, reason } : { reason } });
+  return new OciError("MANIFEST_INVALID", { detail: path ? `${path}: ${reason}` : reason });
 }
 
 /** True for a plain JSON object (not null, not an array). */
@@ -98,7 +98,8 @@ export function parsePlatformObject(v: unknown, path: string): Platform {
  * Validates one descriptor found at JSON path `path` of a manifest: `mediaType` of RFC 6838 shape, `digest`
  * accepted by `parseDigest`, `size` a non-negative safe integer; optional `urls` (strings), `annotations`
  * (string map), `artifactType` (media type shape), `platform`, and `data` (base64 whose decoded bytes must
- * have exactly `size` bytes and hash to `digest`). Throws `OciError("MANIFEST_INVALID", {detail: {field, reason}})`.
+ * have exactly `size` bytes and hash to `digest`). Throws `OciError("MANIFEST_INVALID")` with detail
+ * `"<path>.<field>: <reason>"`.
  * Spec: image-spec "Content Descriptors" (properties, § Digests, § Embedded content).
  */
 export function parseDescriptor(v: unknown, path: string): Descriptor {

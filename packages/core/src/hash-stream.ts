@@ -28,10 +28,12 @@ export function hashingStream(hash: ResumableHash): {
     reject = rej;
   });
   done.catch(() => {});
-  // `cancel` (called when the stream is aborted) is newer than the Transformer type in TypeScript's DOM lib, so
-  // the transformer is typed here; runtimes without it simply leave `done` pending on abort.
-  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
-    transform(chunk, controller) {
+  // `cancel` (called when the stream is aborted) is newer than the Transformer type of TypeScript's DOM lib, so the
+  // transformer is not an object literal passed directly (which would fail the excess-property check) and names
+  // no global stream types (which differ between DOM, Node and Workers typings). Runtimes without `cancel`
+  // simply leave `done` pending on abort.
+  const transformer = {
+    transform(chunk: Uint8Array, controller: { enqueue(chunk: Uint8Array): void }): void {
       try {
         hash.update(chunk);
       } catch (e) {
@@ -40,10 +42,10 @@ export function hashingStream(hash: ResumableHash): {
       }
       controller.enqueue(chunk);
     },
-    flush() {
+    flush(): void {
       resolve({ digest: hash.digest(), size: hash.length });
     },
-    cancel(reason) {
+    cancel(reason: unknown): void {
       reject(reason);
     },
   };

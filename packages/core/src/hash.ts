@@ -74,7 +74,9 @@ class Sha2 implements ResumableHash {
     this.length = length;
   }
 
-  update(bytes: Uint8Array): void {
+  update(input: Uint8Array): void {
+    // Any other view (a Node Buffer is a Uint8Array already) is read as its underlying bytes.
+    const bytes = input.BYTES_PER_ELEMENT === 1 ? input : bytesOf(input);
     const n = bytes.length;
     const block = this.v.block;
     let pos = 0;
@@ -129,6 +131,11 @@ class Sha2 implements ResumableHash {
     const body = `${STATE_VERSION}.${this.algorithm}.${this.length}.${toBase64(payload)}`;
     return `${body}.${checksum(body)}`;
   }
+}
+
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  if (!ArrayBuffer.isView(view)) throw new TypeError("hash input must be a Uint8Array");
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 function writeWord(out: Uint8Array, at: number, word: number): void {

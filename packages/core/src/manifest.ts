@@ -90,8 +90,8 @@ function parseDescriptorList(v: unknown, path: string, requirePlatform: boolean)
  * or carry parameters such as `; charset=utf-8`).
  *
  * Throws `OciError("SIZE_INVALID", {status: 413})` when `bytes` exceed `MAX_MANIFEST_BYTES`, and
- * `OciError("MANIFEST_INVALID", {detail: {field?, reason}})` when: the body is not a UTF-8 JSON object;
- * `schemaVersion` is not 2 (schema 1 → reason "schema1 unsupported"); `mediaType` is present but not one of the
+ * `OciError("MANIFEST_INVALID")` — detail a string `"<JSON path>: <reason>"` — when: the body is not a UTF-8 JSON object;
+ * `schemaVersion` is not 2 (schema 1 → detail exactly "schema1 unsupported"); `mediaType` is present but not one of the
  * four manifest types or differs from a manifest-type Content-Type; the type cannot be determined (see
  * `effectiveMediaType`); an image lacks `config` or `layers` (layers may be empty), an index lacks `manifests`,
  * a Docker manifest list entry lacks `platform`; any descriptor is invalid (see `parseDescriptor`, which also
@@ -108,7 +108,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | null): Ma
   }
   const body = decodeJson(bytes);
   if (!isObject(body)) throw manifestInvalid("", "manifest must be a JSON object");
-  if (body.schemaVersion === 1) throw manifestInvalid("schemaVersion", "schema1 unsupported");
+  if (body.schemaVersion === 1) throw manifestInvalid("", "schema1 unsupported");
   if (body.schemaVersion !== 2) throw manifestInvalid("schemaVersion", "must be 2");
   const mediaType = effectiveMediaType(body, contentType);
 

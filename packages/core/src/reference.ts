@@ -181,7 +181,8 @@ function splitRegistry(s: string): [registry: string, remainder: string] {
 /**
  * Parses what users type — `alpine`, `alpine:3.19`, `library/alpine@sha256:…`, `ghcr.io/org/app:1`,
  * `localhost:5000/a/b:t@sha256:…`, `127.0.0.1:8080/x`, `[::1]:5000/a` — into a normalised reference:
- * no registry → `docker.io` (a first component is a registry only if it has '.' or ':' or is `localhost`);
+ * no registry → `docker.io` (a first component is a registry only if it has '.' or ':', is `localhost`, or —
+ * as in Docker — has uppercase letters, which a repository path cannot);
  * a single-component Docker Hub path gets `library/`; `index.docker.io` → `docker.io`; no tag and no digest
  * → tag `latest`. Throws `OciError("NAME_INVALID")` for a malformed reference or repository path (including
  * uppercase) and `OciError("DIGEST_INVALID")` for a digest that is not a supported one.

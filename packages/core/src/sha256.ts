@@ -22,6 +22,7 @@ export const SHA256_IV: readonly number[] = [
 export function compressSha256(s: Int32Array, m: Uint8Array, off: number, blocks: number): void {
   let h0 = s[0]!, h1 = s[1]!, h2 = s[2]!, h3 = s[3]!, h4 = s[4]!, h5 = s[5]!, h6 = s[6]!, h7 = s[7]!;
   for (let blk = 0; blk < blocks; blk++, off += 64) {
+    // W[0..15]: the block as big-endian words.
     let w0 = (m[off + 0]! << 24) | (m[off + 1]! << 16) | (m[off + 2]! << 8) | m[off + 3]!;
     let w1 = (m[off + 4]! << 24) | (m[off + 5]! << 16) | (m[off + 6]! << 8) | m[off + 7]!;
     let w2 = (m[off + 8]! << 24) | (m[off + 9]! << 16) | (m[off + 10]! << 8) | m[off + 11]!;
@@ -39,6 +40,7 @@ export function compressSha256(s: Int32Array, m: Uint8Array, off: number, blocks
     let w14 = (m[off + 56]! << 24) | (m[off + 57]! << 16) | (m[off + 58]! << 8) | m[off + 59]!;
     let w15 = (m[off + 60]! << 24) | (m[off + 61]! << 16) | (m[off + 62]! << 8) | m[off + 63]!;
     let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7, t1 = 0, t2 = 0;
+    // Rounds 0-15 (two lines each: T1; then T2, d += T1, h = T1 + T2; the names rotate from round to round).
     t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + 0x428a2f98 + w0) | 0;
     t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0; d = (d + t1) | 0; h = (t1 + t2) | 0;
     t1 = (g + (((d >>> 6) | (d << 26)) ^ ((d >>> 11) | (d << 21)) ^ ((d >>> 25) | (d << 7))) + (f ^ (d & (e ^ f))) + 0x71374491 + w1) | 0;
@@ -71,6 +73,7 @@ export function compressSha256(s: Int32Array, m: Uint8Array, off: number, blocks
     t2 = ((((c >>> 2) | (c << 30)) ^ ((c >>> 13) | (c << 19)) ^ ((c >>> 22) | (c << 10))) + ((c & d) | (e & (c | d)))) | 0; f = (f + t1) | 0; b = (t1 + t2) | 0;
     t1 = (a + (((f >>> 6) | (f << 26)) ^ ((f >>> 11) | (f << 21)) ^ ((f >>> 25) | (f << 7))) + (h ^ (f & (g ^ h))) + 0xc19bf174 + w15) | 0;
     t2 = ((((b >>> 2) | (b << 30)) ^ ((b >>> 13) | (b << 19)) ^ ((b >>> 22) | (b << 10))) + ((b & c) | (d & (b | c)))) | 0; e = (e + t1) | 0; a = (t1 + t2) | 0;
+    // Rounds 16-63: each first extends the schedule in place, W[t] replacing W[t-16].
     w0 = ((((w14 >>> 17) | (w14 << 15)) ^ ((w14 >>> 19) | (w14 << 13)) ^ (w14 >>> 10)) + w9 + (((w1 >>> 7) | (w1 << 25)) ^ ((w1 >>> 18) | (w1 << 14)) ^ (w1 >>> 3)) + w0) | 0;
     t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + 0xe49b69c1 + w0) | 0;
     t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0; d = (d + t1) | 0; h = (t1 + t2) | 0;
@@ -215,6 +218,7 @@ export function compressSha256(s: Int32Array, m: Uint8Array, off: number, blocks
     w15 = ((((w13 >>> 17) | (w13 << 15)) ^ ((w13 >>> 19) | (w13 << 13)) ^ (w13 >>> 10)) + w8 + (((w0 >>> 7) | (w0 << 25)) ^ ((w0 >>> 18) | (w0 << 14)) ^ (w0 >>> 3)) + w15) | 0;
     t1 = (a + (((f >>> 6) | (f << 26)) ^ ((f >>> 11) | (f << 21)) ^ ((f >>> 25) | (f << 7))) + (h ^ (f & (g ^ h))) + 0xc67178f2 + w15) | 0;
     t2 = ((((b >>> 2) | (b << 30)) ^ ((b >>> 13) | (b << 19)) ^ ((b >>> 22) | (b << 10))) + ((b & c) | (d & (b | c)))) | 0; e = (e + t1) | 0; a = (t1 + t2) | 0;
+    // H(i) = H(i-1) + working variables (FIPS 180-4 §6.2.2 step 4).
     h0 = (h0 + a) | 0;
     h1 = (h1 + b) | 0;
     h2 = (h2 + c) | 0;

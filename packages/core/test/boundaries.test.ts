@@ -1,9 +1,26 @@
 import { describe, expect, test } from "vitest";
 import * as core from "../src/index";
+import type {
+  Descriptor,
+  Digest,
+  DigestAlgorithm,
+  ErrorCode,
+  ImageReference,
+  Manifest,
+  OciErrorOptions,
+  Platform,
+  Reference,
+  RepositoryName,
+  ResumableHash,
+  Scope,
+  Tag,
+} from "../src/index";
 
 // Core is the bottom layer: it must run unchanged in Node 20 and workerd, so it imports nothing but itself.
 const sources = import.meta.glob("../src/*.ts", { query: "?raw", import: "default", eager: true });
-const files = Object.entries(sources).map(([path, text]) => [path.replace("../src/", ""), text] as const);
+/** Source text without comments, so that prose may mention what code may not use. */
+const code = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+const files = Object.entries(sources).map(([path, text]) => [path.replace("../src/", ""), code(text)] as const);
 
 describe("core imports nothing", () => {
   test("sources were found", () => {
@@ -62,6 +79,13 @@ const expectedExports = [
 
 test("index exports exactly the documented names", () => {
   expect(Object.keys(core).sort()).toEqual([...expectedExports].sort());
+});
+
+test("the documented types are exported (checked by tsc)", () => {
+  type All = [Descriptor, Digest, DigestAlgorithm, ErrorCode, ImageReference, Manifest, OciErrorOptions, Platform];
+  type More = [Reference, RepositoryName, ResumableHash, Scope, Tag];
+  const count: [All["length"], More["length"]] = [8, 5];
+  expect(count).toEqual([8, 5]);
 });
 
 test("index lists every export by name (no export *)", () => {

@@ -189,3 +189,19 @@ describe("restoreHash rejects corrupt or foreign states", () => {
     expect(hash.length).toBe(12);
   });
 });
+
+describe("update input", () => {
+  test("other views are hashed as their bytes", async () => {
+    const data = randomBytes(rng(5), 64);
+    const expected = await subtle("sha256", data);
+    for (const view of [new DataView(data.buffer), new Uint16Array(data.buffer), new Uint8Array(data.buffer, 0, 64)]) {
+      const hash = createHash("sha256");
+      hash.update(view as unknown as Uint8Array);
+      expect(hash.digest()).toBe(expected);
+    }
+  });
+
+  test("a non-view is refused", () => {
+    expect(() => createHash("sha256").update(new ArrayBuffer(4) as unknown as Uint8Array)).toThrow(TypeError);
+  });
+});

@@ -178,12 +178,20 @@ describe("parseManifest rejects", () => {
   ])("%s → MANIFEST_INVALID", (_, body, contentType) => {
     const error = expectOciError(() => parseManifest(body instanceof Uint8Array ? body : bytes(body), contentType), "MANIFEST_INVALID");
     expect(error.status).toBe(400);
-    expect(error.detail).toMatchObject({ reason: expect.any(String) });
+    expect(error.detail).toEqual(expect.any(String));
+  });
+
+  test.each<[string, unknown, string]>([
+    ["layer size", withLayer({ ...ociImage.layers[0], size: -1 }), "layers[0].size: must be a non-negative integer"],
+    ["config digest", withConfig({ ...ociImage.config, digest: "sha256:abc" }), "config.digest: must be a sha256 or sha512 digest (algorithm:lowercase-hex)"],
+    ["not JSON", "{", "manifest is not valid JSON"],
+  ])("detail names the field: %s", (_, body, detail) => {
+    expect(expectOciError(() => parseManifest(bytes(body), null), "MANIFEST_INVALID").detail).toBe(detail);
   });
 
   test("schema 1 is refused with a clear reason", () => {
     const error = expectOciError(() => parseManifest(bytes({ schemaVersion: 1, fsLayers: [] }), null), "MANIFEST_INVALID");
-    expect(error.detail).toMatchObject({ reason: "schema1 unsupported" });
+    expect(error.detail).toBe("schema1 unsupported");
   });
 
   test("4 MiB + 1 byte → SIZE_INVALID 413", () => {

@@ -127,6 +127,7 @@ describe("parseImageReference", () => {
     ["[::1]:5000/a", { registry: "[::1]:5000", repository: "a", tag: "latest" }, "[::1]:5000/a:latest"],
     ["[2001:db8::1]/a/b:c", { registry: "[2001:db8::1]", repository: "a/b", tag: "c" }, "[2001:db8::1]/a/b:c"],
     ["my-registry.example.com:443/team/app:v2", { registry: "my-registry.example.com:443", repository: "team/app", tag: "v2" }, "my-registry.example.com:443/team/app:v2"],
+    ["Foo/bar", { registry: "Foo", repository: "bar", tag: "latest" }, "Foo/bar:latest"],
     ["Registry.Example.com/a", { registry: "Registry.Example.com", repository: "a", tag: "latest" }, "Registry.Example.com/a:latest"],
   ])("%s", (input, expected, formatted) => {
     const parsed = parseImageReference(input);
