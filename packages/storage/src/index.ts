@@ -15,8 +15,11 @@ export type {
   UploadStore,
 } from "./ports";
 export { R2BlobStore } from "./r2-blob-store";
-export { R2ManifestStore } from "./r2-manifest-store";
+export { DoManifestStore } from "./manifest-store";
+export { CatalogIndex, RepositoryIndex } from "./repository-index";
+export { Indexes } from "./indexes";
+export type { IndexNamespaces } from "./indexes";
 export { R2UploadStore, PART_SIZE } from "./r2-upload-store";
-export { createR2Stores } from "./r2-stores";
-export { formatStorageOps, meterBucket, newStorageOps } from "./metered-bucket";
+export { createStores } from "./stores";
+export { formatStorageOps, meterBucket, meterNamespace, newStorageOps } from "./metered-bucket";
 export type { StorageOps } from "./metered-bucket";

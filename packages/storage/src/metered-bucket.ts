@@ -5,6 +5,8 @@
  * when the worker runs with STORAGE_METRICS=on). Only the methods the stores call are wrapped.
  */
 export interface StorageOps {
+  /** Calls to Durable Objects (the index). */
+  doCalls: number;
   classA: number;
   classB: number;
   deletes: number;
@@ -13,12 +15,12 @@ export interface StorageOps {
 }
 
 export function newStorageOps(): StorageOps {
-  return { classA: 0, classB: 0, deletes: 0, bytesWritten: 0, bytesRead: 0 };
+  return { doCalls: 0, classA: 0, classB: 0, deletes: 0, bytesWritten: 0, bytesRead: 0 };
 }
 
-/** `X-Storage-Ops` header value: `r2-a=1, r2-b=2, r2-delete=0, r2-written=123, r2-read=0`. */
+/** `X-Storage-Ops` header value: `do=1, r2-a=1, r2-b=2, r2-delete=0, r2-written=123, r2-read=0`. */
 export function formatStorageOps(ops: StorageOps): string {
-  return `r2-a=${ops.classA}, r2-b=${ops.classB}, r2-delete=${ops.deletes}, r2-written=${ops.bytesWritten}, r2-read=${ops.bytesRead}`;
+  return `do=${ops.doCalls}, r2-a=${ops.classA}, r2-b=${ops.classB}, r2-delete=${ops.deletes}, r2-written=${ops.bytesWritten}, r2-read=${ops.bytesRead}`;
 }
 
 /** A view of `bucket` that adds every operation to `ops`. */
@@ -77,4 +79,30 @@ function meterUpload(upload: R2MultipartUpload, ops: StorageOps): R2MultipartUpl
       return upload.abort();
     },
   } as R2MultipartUpload;
+}
+
+/**
+ * A view of a Durable Object namespace whose stubs count every RPC call in `ops` (one call = one
+ * round trip to the object, whatever it does inside).
+ */
+export function meterNamespace<T extends Rpc.DurableObjectBranded | undefined>(
+  ns: DurableObjectNamespace<T>,
+  ops: StorageOps,
+): DurableObjectNamespace<T> {
+  return {
+    idFromName: (name: string) => ns.idFromName(name),
+    get(id: DurableObjectId) {
+      const stub = ns.get(id);
+      return new Proxy(stub, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            ops.doCalls++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    },
+  } as unknown as DurableObjectNamespace<T>;
 }

@@ -10,6 +10,7 @@ import {
   type ResumableHash,
 } from "@registry/core";
 import { readSegments, type BlobRecord, type Segment } from "./blob-record";
+import type { Indexes } from "./indexes";
 import { keys } from "./keys";
 import type { BlobInfo, UploadBody, UploadStatus, UploadStore } from "./ports";
 import { concat, NativeDigest, readChunks } from "./streams";
@@ -56,7 +57,10 @@ interface UploadState {
  * hash for later ones (re-reading the first request's bytes once, when a second chunk arrives).
  */
 export class R2UploadStore implements UploadStore {
-  constructor(private readonly bucket: R2Bucket) {}
+  constructor(
+    private readonly bucket: R2Bucket,
+    private readonly indexes: Indexes,
+  ) {}
 
   async start(repository: RepositoryName): Promise<UploadStatus> {
     const state = newState(repository);
@@ -250,11 +254,9 @@ export class R2UploadStore implements UploadStore {
       throw new OciError("DIGEST_INVALID", { detail: { expected, actual } });
     }
     const record: BlobRecord = { size: state.size, segments: state.segments };
-    const json = JSON.stringify(record);
-    const meta = { customMetadata: { size: String(state.size) } };
     await Promise.all([
-      this.bucket.put(keys.blob(expected), json, meta),
-      this.bucket.put(keys.link(state.repository, expected), json, meta),
+      this.bucket.put(keys.blob(expected), JSON.stringify(record), { customMetadata: { size: String(state.size) } }),
+      this.indexes.repository(state.repository).linkBlob(expected, record),
     ]);
     return { digest: expected, size: state.size };
   }

@@ -1,10 +1,25 @@
 import { createRegistryApp, openAuthorize, readOnlyAuthorize, type Authorize, type RegistryApp } from "@registry/api";
-import { createR2Stores, formatStorageOps, meterBucket, newStorageOps } from "@registry/storage";
+import {
+  createStores,
+  formatStorageOps,
+  meterBucket,
+  meterNamespace,
+  newStorageOps,
+  type StorageOps,
+  type CatalogIndex,
+  type RepositoryIndex,
+} from "@registry/storage";
+
+export { CatalogIndex, RepositoryIndex } from "@registry/storage";
 
 /** Bindings of the registry worker (wrangler.toml at the repository root). */
 export interface Env {
   /** Blobs, manifests, tags, uploads: the strongly consistent source of truth (layout: packages/storage/STORAGE.md). */
   REGISTRY_BUCKET: R2Bucket;
+  /** One Durable Object per repository: its manifests, tags, referrers and blob links (strongly consistent). */
+  REPOSITORY_INDEX: DurableObjectNamespace<RepositoryIndex>;
+  /** One Durable Object listing every repository (`/v2/_catalog`). */
+  CATALOG: DurableObjectNamespace<CatalogIndex>;
   /**
    * "open" lets anyone push and delete — only for local development, set by `pnpm start`.
    * Anything else (the default) accepts reads only until token auth is configured.
@@ -12,6 +27,12 @@ export interface Env {
   WRITE_ACCESS?: string;
   /** "on": answer every request with `X-Storage-Ops` (R2 operations and bytes it cost); for benchmarks. */
   STORAGE_METRICS?: string;
+}
+
+/** The index namespaces; with `ops`, every call to an index object is counted. */
+function namespaces(env: Env, ops?: StorageOps) {
+  if (!ops) return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
+  return { repositories: meterNamespace(env.REPOSITORY_INDEX, ops), catalog: meterNamespace(env.CATALOG, ops) };
 }
 
 let cached: { env: Env; app: RegistryApp } | undefined;
@@ -23,7 +44,7 @@ function authorizeFor(env: Env): Authorize {
 /** Wiring only: bindings → stores → the /v2 app. Built once per isolate. */
 function appFor(env: Env): RegistryApp {
   if (cached?.env !== env) {
-    cached = { env, app: createRegistryApp({ stores: createR2Stores(env.REGISTRY_BUCKET), authorize: authorizeFor(env) }) };
+    cached = { env, app: createRegistryApp({ stores: createStores(env.REGISTRY_BUCKET, namespaces(env)), authorize: authorizeFor(env) }) };
   }
   return cached.app;
 }
@@ -31,7 +52,7 @@ function appFor(env: Env): RegistryApp {
 /** The same app over a bucket that counts this one request's storage work. */
 async function meteredFetch(request: Request, env: Env): Promise<Response> {
   const ops = newStorageOps();
-  const app = createRegistryApp({ stores: createR2Stores(meterBucket(env.REGISTRY_BUCKET, ops)), authorize: authorizeFor(env) });
+  const app = createRegistryApp({ stores: createStores(meterBucket(env.REGISTRY_BUCKET, ops), namespaces(env, ops)), authorize: authorizeFor(env) });
   const response = await app.fetch(request);
   response.headers.set("X-Storage-Ops", formatStorageOps(ops));
   return response;

@@ -1,0 +1,84 @@
+import type { Descriptor, Digest, RepositoryName, Tag } from "@registry/core";
+import type { Indexes } from "./indexes";
+import { keys } from "./keys";
+import type { ManifestContent, ManifestInfo, ManifestRef, ManifestStore, ManifestWrite, Page } from "./ports";
+import { INLINE_LIMIT } from "./repository-index";
+
+/**
+ * Manifests, tags, referrers and the catalog in the repositories' Durable Objects (strongly consistent:
+ * a push is seen by the next pull from anywhere). A pull by tag or digest is one call to the repository's
+ * object; only a manifest over INLINE_LIMIT bytes is also read from R2.
+ */
+export class DoManifestStore implements ManifestStore {
+  constructor(
+    private readonly indexes: Indexes,
+    private readonly bucket: R2Bucket,
+  ) {}
+
+  async get(repository: RepositoryName, ref: ManifestRef): Promise<ManifestContent | null> {
+    const row = await this.indexes.repository(repository).manifest(lookup(ref), true);
+    if (!row) return null;
+    let bytes = row.bytes;
+    if (!bytes) {
+      const obj = await this.bucket.get(keys.manifest(repository, row.digest as Digest));
+      if (!obj) return null;
+      bytes = new Uint8Array(await obj.arrayBuffer());
+    }
+    return { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size, bytes };
+  }
+
+  async stat(repository: RepositoryName, ref: ManifestRef): Promise<ManifestInfo | null> {
+    const row = await this.indexes.repository(repository).manifest(lookup(ref), false);
+    return row ? { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size } : null;
+  }
+
+  async has(repository: RepositoryName, digest: Digest): Promise<boolean> {
+    const [found] = await this.indexes.repository(repository).hasManifests([digest]);
+    return found === true;
+  }
+
+  async put(repository: RepositoryName, m: ManifestWrite, tag?: Tag): Promise<void> {
+    const inline = m.bytes.byteLength <= INLINE_LIMIT;
+    if (!inline) {
+      await this.bucket.put(keys.manifest(repository, m.digest), m.bytes, { httpMetadata: { contentType: m.mediaType } });
+    }
+    await this.indexes.repository(repository).putManifest(
+      repository,
+      {
+        digest: m.digest,
+        mediaType: m.mediaType,
+        size: m.size,
+        bytes: inline ? m.bytes : null,
+        ...(m.subject ? { subject: m.subject } : {}),
+        ...(m.referrer ? { referrer: m.referrer } : {}),
+      },
+      tag,
+    );
+  }
+
+  async deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean> {
+    return this.indexes.repository(repository).deleteTag(tag);
+  }
+
+  async deleteManifest(repository: RepositoryName, digest: Digest): Promise<boolean> {
+    const { deleted, external } = await this.indexes.repository(repository).deleteManifest(digest);
+    if (external) await this.bucket.delete(keys.manifest(repository, digest));
+    return deleted;
+  }
+
+  async listTags(repository: RepositoryName, n: number, last?: string): Promise<Page<string> | null> {
+    return this.indexes.repository(repository).listTags(n, last);
+  }
+
+  async listReferrers(repository: RepositoryName, digest: Digest, n: number, last?: string): Promise<Page<Descriptor>> {
+    return this.indexes.repository(repository).listReferrers(digest, n, last);
+  }
+
+  async listRepositories(n: number, last?: string): Promise<Page<string>> {
+    return this.indexes.catalog().list(n, last);
+  }
+}
+
+function lookup(ref: ManifestRef): { tag?: string; digest?: string } {
+  return ref.kind === "tag" ? { tag: ref.tag } : { digest: ref.digest };
+}

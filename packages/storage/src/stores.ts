@@ -1,0 +1,15 @@
+import { Indexes, type IndexNamespaces } from "./indexes";
+import { DoManifestStore } from "./manifest-store";
+import type { RegistryStores } from "./ports";
+import { R2BlobStore } from "./r2-blob-store";
+import { R2UploadStore } from "./r2-upload-store";
+
+/** All registry stores: bytes in one R2 bucket, the index in Durable Objects (layout: ../STORAGE.md). */
+export function createStores(bucket: R2Bucket, namespaces: IndexNamespaces): RegistryStores {
+  const indexes = new Indexes(namespaces);
+  return {
+    blobs: new R2BlobStore(bucket, indexes),
+    uploads: new R2UploadStore(bucket, indexes),
+    manifests: new DoManifestStore(indexes, bucket),
+  };
+}
