@@ -8,6 +8,7 @@
 import net from "node:net";
 
 const TLS_HANDSHAKE = 0x16;
+const READ_BUFFER = 1024 * 1024;
 const REFUSAL = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 /** Listens on host:port and forwards to target (a URL). Resolves once listening, to the net.Server. */
@@ -20,10 +21,24 @@ export function startFront({ host, port, target }) {
         return;
       }
       client.pause();
-      const upstream = net.connect({ host: to.hostname, port: Number(to.port), noDelay: true }, () => {
+      // Responses (blob pulls) are the heavy direction: read them into one large buffer, so a GiB
+      // crosses in a few thousand reads instead of 64 KiB ones.
+      const buffer = Buffer.allocUnsafe(READ_BUFFER);
+      const upstream = net.connect({
+        host: to.hostname,
+        port: Number(to.port),
+        noDelay: true,
+        onread: {
+          buffer,
+          callback: (n, buf) => {
+            if (client.write(Buffer.from(buf.subarray(0, n)))) return true;
+            client.once("drain", () => upstream.resume());
+            return false;
+          },
+        },
+      }, () => {
         upstream.write(first);
         client.pipe(upstream);
-        upstream.pipe(client);
         client.resume();
       });
       const close = () => {
