@@ -1,14 +1,14 @@
 // Starts the whole system locally: every worker in one workerd (Miniflare), local R2/KV/Durable Object
-// state persisted on disk, each public service behind the TLS-sniffing front. Used by `pnpm start`,
-// the end-to-end tests and the benchmark.
+// state persisted on disk, each public service on its own port behind the TLS-sniffing front. Used by
+// `pnpm start`, the end-to-end tests and the benchmark.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { startFront } from "./front.mjs";
 import { ROOT, WORKERS } from "./workers.mjs";
 
-/** Miniflare options for one bundled worker (from scripts/build.mjs), with overrides. */
-function workerOptions(w, bindings) {
+/** Miniflare options for one bundled worker (from scripts/build.mjs), with binding overrides. */
+function workerOptions(w, host, bindings) {
   const dist = path.join(ROOT, w.dist);
   const fromConfig = JSON.parse(readFileSync(path.join(dist, "miniflare.json"), "utf8"));
   return {
@@ -18,18 +18,39 @@ function workerOptions(w, bindings) {
     scriptPath: path.join(dist, "index.js"),
     modulesRoot: dist,
     bindings: { ...fromConfig.bindings, ...bindings },
+    // Each worker gets its own socket, straight to the worker (no Miniflare entry worker in between).
+    unsafeDirectSockets: [{ host, port: 0 }],
   };
 }
 
 /**
- * @param {{ host?: string, ports?: { registry?: number }, stateDir?: string, writeAccess?: "open" | "closed",
- *   storageMetrics?: boolean, log?: boolean }} opts
- * @returns {Promise<{ urls: Record<string, string>, stop: () => Promise<void> }>}
+ * @param {{
+ *   host?: string,
+ *   ports?: { registry?: number, mirror?: number },
+ *   stateDir?: string,
+ *   writeAccess?: "open" | "closed",
+ *   storageMetrics?: boolean,
+ *   mirror?: { upstreams?: string, defaultUpstream?: string, tagTtl?: number, anonymousLimit?: number, windowSec?: number },
+ *   log?: boolean,
+ * }} opts
+ * @returns {Promise<{ urls: Record<string, string>, mf: Miniflare, stop: () => Promise<void> }>}
  */
 export async function startSystem(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
   const stateDir = path.resolve(opts.stateDir ?? path.join(ROOT, ".state"));
-  const registry = WORKERS.find((w) => w.name === "registry");
+  const bindings = {
+    registry: {
+      WRITE_ACCESS: opts.writeAccess ?? "closed",
+      STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
+    },
+    mirror: {
+      ...(opts.mirror?.upstreams ? { UPSTREAMS: opts.mirror.upstreams } : {}),
+      ...(opts.mirror?.defaultUpstream ? { DEFAULT_UPSTREAM: opts.mirror.defaultUpstream } : {}),
+      ...(opts.mirror?.tagTtl !== undefined ? { TAG_TTL: String(opts.mirror.tagTtl) } : {}),
+      ...(opts.mirror?.anonymousLimit !== undefined ? { RATE_LIMIT_ANONYMOUS: String(opts.mirror.anonymousLimit) } : {}),
+      ...(opts.mirror?.windowSec !== undefined ? { RATE_LIMIT_WINDOW: String(opts.mirror.windowSec) } : {}),
+    },
+  };
   const mf = new Miniflare({
     host,
     port: 0,
@@ -37,22 +58,23 @@ export async function startSystem(opts = {}) {
     r2Persist: path.join(stateDir, "r2"),
     kvPersist: path.join(stateDir, "kv"),
     durableObjectsPersist: path.join(stateDir, "do"),
-    workers: [
-      workerOptions(registry, {
-        WRITE_ACCESS: opts.writeAccess ?? "closed",
-        STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
-      }),
-    ],
+    workers: WORKERS.map((w) => workerOptions(w, host, bindings[w.name] ?? {})),
     handleRuntimeStdio: opts.log === false ? () => undefined : undefined,
   });
-  const inner = await mf.ready;
-  const front = await startFront({ host, port: opts.ports?.registry ?? 5080, target: inner.href });
-  const port = front.address().port;
+  await mf.ready;
+  const fronts = [];
+  const urls = {};
+  for (const w of WORKERS) {
+    const target = await mf.unsafeGetDirectURL(w.name);
+    const front = await startFront({ host, port: opts.ports?.[w.name] ?? w.port, target: target.href });
+    fronts.push(front);
+    urls[w.name] = `http://${host}:${front.address().port}`;
+  }
   return {
-    urls: { registry: `http://${host}:${port}` },
+    urls,
     mf,
     stop: async () => {
-      await new Promise((r) => front.close(() => r()));
+      await Promise.all(fronts.map((f) => new Promise((r) => f.close(() => r()))));
       await mf.dispose();
     },
   };

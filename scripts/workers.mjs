@@ -5,7 +5,8 @@ import path from "node:path";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** name → { config, dist } (paths relative to the repository root). */
+/** name → { config, dist, port } (paths relative to the repository root; port = default public port). */
 export const WORKERS = [
-  { name: "registry", config: "wrangler.toml", dist: "workers/registry/dist" },
+  { name: "registry", config: "wrangler.toml", dist: "workers/registry/dist", port: 5080 },
+  { name: "mirror", config: "workers/mirror/wrangler.toml", dist: "workers/mirror/dist", port: 5082 },
 ];

@@ -8,6 +8,8 @@ const ROOT = path.resolve(__dirname, "../..");
 export interface RunningSystem {
   /** e.g. http://127.0.0.1:40123 */
   registry: string;
+  /** The pull-through mirror's URL. */
+  mirror: string;
   /** host:port, as clients write it in image references */
   host: string;
   stateDir: string;
@@ -23,7 +25,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
   const stateDir = mkdtempSync(path.join(tmpdir(), "registry-e2e-"));
   const child = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
     cwd: ROOT,
-    env: { ...process.env, SKIP_BUILD: "1", REGISTRY_PORT: "0", STATE_DIR: stateDir, ...env },
+    env: { ...process.env, SKIP_BUILD: "1", REGISTRY_PORT: "0", MIRROR_PORT: "0", STATE_DIR: stateDir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -48,6 +50,7 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
   const registry = urls.registry!;
   return {
     registry,
+    mirror: urls.mirror!,
     host: new URL(registry).host,
     stateDir,
     process: child,

@@ -4,7 +4,7 @@ import type { Access, AppDeps, Authorize, Grant, RouteRequest } from "./context"
 import { API_VERSION_HEADERS } from "./http";
 import { ROUTES, type Need, type Route } from "./routes";
 
-export interface AppOptions extends AppDeps {
+export interface AppOptions extends Partial<AppDeps> {
   /** Access control; the default lets reads through and refuses writes (see `openAuthorize`). */
   authorize?: Authorize;
   /** The route table to serve (default: all of ROUTES). */
@@ -12,7 +12,8 @@ export interface AppOptions extends AppDeps {
 }
 
 export interface RegistryApp {
-  fetch(request: Request): Promise<Response>;
+  /** Serves one request; `deps` replaces the stores given at creation (e.g. a mirror's per-upstream stores). */
+  fetch(request: Request, deps?: AppDeps): Promise<Response>;
 }
 
 /**
@@ -25,18 +26,19 @@ export function createRegistryApp(options: AppOptions): RegistryApp {
   const authorize = options.authorize ?? readOnlyAuthorize;
   const router = Router<RouteRequestLike, [AppDeps]>();
   for (const route of routes) {
-    router[route.method.toLowerCase() as "get"](route.path, (req) => run(route, req, authorize, options));
+    router[route.method.toLowerCase() as "get"](route.path, (req, deps) => run(route, req, authorize, deps));
   }
   const known = new Set(routes.map((r) => r.method));
 
   return {
-    async fetch(request) {
+    async fetch(request, given) {
+      const deps = given ?? (options as AppDeps);
       const head = request.method === "HEAD";
       let response: Response;
       try {
         const url = new URL(request.url);
         if (!url.pathname.startsWith("/v2")) throw new OciError("UNSUPPORTED", { status: 404, detail: "not found" });
-        const matched = (await router.fetch(request as RouteRequestLike, options)) as Response | undefined;
+        const matched = (await router.fetch(request as RouteRequestLike, deps)) as Response | undefined;
         response =
           matched ??
           new OciError("UNSUPPORTED", {

@@ -23,3 +23,4 @@ export { R2UploadStore, PART_SIZE } from "./r2-upload-store";
 export { createStores } from "./stores";
 export { formatStorageOps, meterBucket, meterNamespace, newStorageOps } from "./metered-bucket";
 export type { StorageOps } from "./metered-bucket";
+export { NativeDigest, readChunks } from "./streams";

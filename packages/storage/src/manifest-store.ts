@@ -2,7 +2,7 @@ import type { Descriptor, Digest, RepositoryName, Tag } from "@registry/core";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
 import type { ManifestContent, ManifestInfo, ManifestRef, ManifestStore, ManifestWrite, Page } from "./ports";
-import { INLINE_LIMIT } from "./repository-index";
+import { INLINE_LIMIT, type IndexedManifest } from "./repository-index";
 
 /**
  * Manifests, tags, referrers and the catalog in the repositories' Durable Objects (strongly consistent:
@@ -24,12 +24,12 @@ export class DoManifestStore implements ManifestStore {
       if (!obj) return null;
       bytes = new Uint8Array(await obj.arrayBuffer());
     }
-    return { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size, bytes };
+    return { ...info(row), bytes };
   }
 
   async stat(repository: RepositoryName, ref: ManifestRef): Promise<ManifestInfo | null> {
     const row = await this.indexes.repository(repository).manifest(lookup(ref), false);
-    return row ? { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size } : null;
+    return row ? info(row) : null;
   }
 
   async has(repository: RepositoryName, digest: Digest): Promise<boolean> {
@@ -56,6 +56,10 @@ export class DoManifestStore implements ManifestStore {
     );
   }
 
+  async confirmTag(repository: RepositoryName, tag: Tag, digest: Digest): Promise<void> {
+    await this.indexes.repository(repository).confirmTag(tag, digest);
+  }
+
   async deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean> {
     return this.indexes.repository(repository).deleteTag(tag);
   }
@@ -77,6 +81,12 @@ export class DoManifestStore implements ManifestStore {
   async listRepositories(n: number, last?: string): Promise<Page<string>> {
     return this.indexes.catalog().list(n, last);
   }
+}
+
+function info(row: IndexedManifest): ManifestInfo {
+  const out: ManifestInfo = { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size };
+  if (row.taggedAt !== undefined) out.taggedAt = row.taggedAt;
+  return out;
 }
 
 function lookup(ref: ManifestRef): { tag?: string; digest?: string } {

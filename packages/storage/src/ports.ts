@@ -90,6 +90,8 @@ export interface ManifestInfo {
   digest: Digest;
   mediaType: string;
   size: number;
+  /** Looked up by tag: when the tag was last set or confirmed (ms since the epoch). */
+  taggedAt?: number;
 }
 
 export interface ManifestContent extends ManifestInfo {
@@ -120,6 +122,8 @@ export interface ManifestStore {
   has(repository: RepositoryName, digest: Digest): Promise<boolean>;
   /** Stores the manifest by digest, then (when given) points `tag` at it: never a tag to a missing manifest. */
   put(repository: RepositoryName, manifest: ManifestWrite, tag?: Tag): Promise<void>;
+  /** Records that `tag` still points at `digest` upstream (pull-through caches revalidating a tag). */
+  confirmTag(repository: RepositoryName, tag: Tag, digest: Digest): Promise<void>;
   /** Removes a tag only. */
   deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean>;
   /** Removes a manifest, every tag that points at it and its referrers entry. */

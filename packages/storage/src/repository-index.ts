@@ -19,6 +19,8 @@ export interface IndexedManifest {
   mediaType: string;
   size: number;
   bytes: Uint8Array | null;
+  /** For a lookup by tag: when the tag was last set or confirmed (ms since the epoch). */
+  taggedAt?: number;
 }
 
 export interface IndexedManifestWrite {
@@ -46,7 +48,7 @@ const SCHEMA = `
     digest TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL, bytes BLOB,
     subject TEXT, referrer TEXT);
   CREATE INDEX IF NOT EXISTS manifests_subject ON manifests (subject, digest);
-  CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, digest TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, digest TEXT NOT NULL, checked_at INTEGER NOT NULL DEFAULT 0);
   CREATE INDEX IF NOT EXISTS tags_digest ON tags (digest);
   CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, record TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,16 +69,21 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
   manifest(ref: { tag?: string; digest?: string }, withBytes: boolean): IndexedManifest | null {
     const cols = withBytes ? "m.digest, m.media_type, m.size, m.bytes" : "m.digest, m.media_type, m.size";
     const rows = ref.tag
-      ? this.sql.exec(`SELECT ${cols} FROM tags t JOIN manifests m ON m.digest = t.digest WHERE t.name = ?`, ref.tag)
+      ? this.sql.exec(
+          `SELECT ${cols}, t.checked_at FROM tags t JOIN manifests m ON m.digest = t.digest WHERE t.name = ?`,
+          ref.tag,
+        )
       : this.sql.exec(`SELECT ${cols} FROM manifests m WHERE m.digest = ?`, ref.digest ?? "");
     const row = rows.toArray()[0];
     if (!row) return null;
-    return {
+    const found: IndexedManifest = {
       digest: row.digest as string,
       mediaType: row.media_type as string,
       size: row.size as number,
       bytes: withBytes && row.bytes ? new Uint8Array(row.bytes as ArrayBuffer) : null,
     };
+    if (ref.tag) found.taggedAt = row.checked_at as number;
+    return found;
   }
 
   /** Which of `digests` are manifests of this repository. */
@@ -100,13 +107,20 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
       );
       if (tag) {
         this.sql.exec(
-          "INSERT INTO tags (name, digest) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
+          `INSERT INTO tags (name, digest, checked_at) VALUES (?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET digest = excluded.digest, checked_at = excluded.checked_at`,
           tag,
           m.digest,
+          Date.now(),
         );
       }
     });
     await this.register(repository);
+  }
+
+  /** Records that `tag` was found still pointing at `digest` (a pull-through cache revalidating it). */
+  confirmTag(tag: string, digest: string): void {
+    this.sql.exec("UPDATE tags SET checked_at = ? WHERE name = ? AND digest = ?", Date.now(), tag, digest);
   }
 
   deleteTag(tag: string): boolean {
