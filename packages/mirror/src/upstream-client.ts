@@ -46,7 +46,7 @@ const tokens = new Map<string, CachedToken>();
 export class UpstreamClient {
   constructor(
     readonly upstream: Upstream,
-    private readonly fetcher: typeof fetch = fetch,
+    private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
   /** HEAD a manifest: its digest and media type, without the body. */
