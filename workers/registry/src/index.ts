@@ -1,4 +1,5 @@
 import { createRegistryApp, openAuthorize, readOnlyAuthorize, type Authorize, type RegistryApp } from "@registry/api";
+import { withPullLimit, type PullCounter } from "@registry/ratelimit";
 import {
   createStores,
   formatStorageOps,
@@ -11,6 +12,7 @@ import {
 } from "@registry/storage";
 
 export { CatalogIndex, RepositoryIndex } from "@registry/storage";
+export { PullCounter } from "@registry/ratelimit";
 
 /** Bindings of the registry worker (wrangler.toml at the repository root). */
 export interface Env {
@@ -25,6 +27,11 @@ export interface Env {
    * Anything else (the default) accepts reads only until token auth is configured.
    */
   WRITE_ACCESS?: string;
+  /** Counters for Docker-Hub-style pull limits (used only when RATE_LIMIT_ANONYMOUS is set). */
+  PULL_COUNTER: DurableObjectNamespace<PullCounter>;
+  /** Pulls (manifest GETs) per window and address; unset = no limit. */
+  RATE_LIMIT_ANONYMOUS?: string;
+  RATE_LIMIT_WINDOW?: string;
   /** "on": answer every request with `X-Storage-Ops` (R2 operations and bytes it cost); for benchmarks. */
   STORAGE_METRICS?: string;
 }
@@ -58,8 +65,19 @@ async function meteredFetch(request: Request, env: Env): Promise<Response> {
   return response;
 }
 
+function serve(request: Request, env: Env): Promise<Response> {
+  return env.STORAGE_METRICS === "on" ? meteredFetch(request, env) : appFor(env).fetch(request);
+}
+
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
-    return env.STORAGE_METRICS === "on" ? meteredFetch(request, env) : appFor(env).fetch(request);
+    if (!env.RATE_LIMIT_ANONYMOUS) return serve(request, env);
+    // The mirror's pull limits, switched on for this registry's pulls.
+    return withPullLimit((r) => serve(r, env), {
+      counters: env.PULL_COUNTER,
+      anonymousLimit: Number(env.RATE_LIMIT_ANONYMOUS),
+      accountLimit: Number(env.RATE_LIMIT_ANONYMOUS),
+      windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
+    })(request);
   },
 } satisfies ExportedHandler<Env>;
