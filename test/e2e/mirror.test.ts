@@ -94,6 +94,20 @@ describe("pull through the mirror", () => {
     expect([404, 405]).toContain(write.status);
   });
 
+  test("concurrent misses for one blob make one upstream fetch", async () => {
+    const big = layout.image({ layers: [layout.layer("c.bin", Buffer.alloc(3 * 1024 * 1024, 7))] });
+    layout.tag(big, "concurrent");
+    await ok(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout.dir}:concurrent`, `docker://${upstream.host}/library/conc:1`]);
+    const layer = (JSON.parse(readFileSync(path.join(layout.blobs, big.digest.slice(7)), "utf8")) as { layers: Descriptor[] }).layers[0]!;
+    const before = upstream.requests.length;
+    const bodies = await Promise.all(
+      Array.from({ length: 5 }, () => fetch(`${sys.mirror}/v2/library/conc/blobs/${layer.digest}`).then(async (r) => Buffer.from(await r.arrayBuffer()))),
+    );
+    for (const b of bodies) expect(sha256(b)).toBe(layer.digest);
+    const fetches = upstream.requests.slice(before).filter((l) => l.includes(`GET /v2/library/conc/blobs/${layer.digest}`));
+    expect(fetches).toHaveLength(1);
+  });
+
   test("with the upstream stopped, cached content is still served (by digest, and a stale tag)", async () => {
     await upstream.stop();
     try {

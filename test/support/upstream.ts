@@ -24,12 +24,14 @@ export class Distribution {
   readonly dir = mkdtempSync(path.join(tmpdir(), "distribution-"));
   readonly data = path.join(this.dir, "data");
   private child: ChildProcess | undefined;
+  /** Access-log lines (`"GET /v2/... HTTP/1.1" 200 ...`) since start. */
+  readonly requests: string[] = [];
   constructor(readonly port: number) {
     writeFileSync(
       path.join(this.dir, "config.yml"),
       [
         "version: 0.1",
-        "log: { level: error, accesslog: { disabled: true } }",
+        "log: { level: error, accesslog: { disabled: false } }",
         `storage: { filesystem: { rootdirectory: ${this.data} }, delete: { enabled: true }, cache: { blobdescriptor: "" } }`,
         `http: { addr: 127.0.0.1:${port} }`,
       ].join("\n"),
@@ -47,7 +49,12 @@ export class Distribution {
   }
 
   async start(): Promise<void> {
-    this.child = spawn("docker-registry", ["serve", path.join(this.dir, "config.yml")], { stdio: "ignore" });
+    this.child = spawn("docker-registry", ["serve", path.join(this.dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
+    const collect = (d: Buffer) => {
+      for (const line of d.toString().split("\n")) if (line.includes('"')) this.requests.push(line);
+    };
+    this.child.stdout!.on("data", collect);
+    this.child.stderr!.on("data", collect);
     for (let i = 0; i < 100; i++) {
       const ok = await fetch(`http://${this.host}/v2/`).then((r) => r.ok, () => false);
       if (ok) return;

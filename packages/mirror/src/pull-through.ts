@@ -22,6 +22,7 @@ import {
   type RegistryStores,
   type UploadStore,
 } from "@registry/storage";
+import type { BlobFills } from "./blob-fills";
 import { UpstreamError, type UpstreamClient } from "./upstream-client";
 
 export interface PullThroughOptions {
@@ -34,7 +35,14 @@ export interface PullThroughOptions {
   tagTtlMs: number;
   /** Keeps a cache fill running after the response has been returned. */
   waitUntil: (work: Promise<unknown>) => void;
+  /** Fill leases across isolates (one upstream fetch per blob); without it, per isolate only. */
+  fills?: DurableObjectNamespace<BlobFills>;
 }
+
+/** How long one fill may hold its lease, and how long another request waits for it before fetching itself. */
+const FILL_LEASE_MS = 10 * 60_000;
+const FOLLOWER_WAIT_MS = 30_000;
+const FOLLOWER_POLL_MS = 250;
 
 /** Blob fills under way in this isolate: concurrent misses for one blob share one upstream fetch. */
 const fills = new Map<string, Promise<void>>();
@@ -169,8 +177,24 @@ class PullThroughBlobs implements BlobStore {
       await pending.catch(() => undefined);
       return this.o.local.blobs.get(cache, digest, range);
     }
-    const res = await this.upstreamBlob(repository, digest);
-    if (!res?.body) return null;
+    const lease = this.o.fills?.get(this.o.fills.idFromName(key));
+    if (lease && !(await lease.claim(FILL_LEASE_MS))) {
+      // Another isolate is fetching this blob: wait for its fill rather than fetching it again.
+      const deadline = Date.now() + FOLLOWER_WAIT_MS;
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, FOLLOWER_POLL_MS));
+        const filled = await this.o.local.blobs.get(cache, digest, range);
+        if (filled) return filled;
+      }
+    }
+    const res = await this.upstreamBlob(repository, digest).catch(async (e: unknown) => {
+      await lease?.release();
+      throw e;
+    });
+    if (!res?.body) {
+      await lease?.release();
+      return null;
+    }
     const lengthHeader = res.headers.get("Content-Length");
     const size = lengthHeader === null ? undefined : Number(lengthHeader);
     const { client, fill } = this.fanOut(res.body, digest, size);
@@ -178,7 +202,10 @@ class PullThroughBlobs implements BlobStore {
       .putBlob(cache, digest, size === undefined ? { stream: fill } : { stream: fill, length: size })
       .then(() => undefined);
     fills.set(key, filling);
-    const done = filling.finally(() => fills.delete(key));
+    const done = filling.finally(async () => {
+      fills.delete(key);
+      await lease?.release();
+    });
     this.o.waitUntil(done.catch(() => undefined));
     if (size === undefined || range?.(size)) {
       // A range of a blob not cached yet, or a length the upstream did not say: serve it once cached.

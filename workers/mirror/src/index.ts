@@ -1,11 +1,12 @@
 import { createRegistryApp, READ_ROUTES, type Authorize, type Grant } from "@registry/api";
 import { OciError, type RepositoryName } from "@registry/core";
-import { cacheRepository, parseUpstreams, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
+import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
 import { createStores, type CatalogIndex, type RepositoryIndex } from "@registry/storage";
 
 export { CatalogIndex, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
+export { BlobFills } from "@registry/mirror";
 
 /** Bindings of the mirror worker (workers/mirror/wrangler.toml). */
 export interface Env {
@@ -13,6 +14,8 @@ export interface Env {
   MIRROR_BUCKET: R2Bucket;
   REPOSITORY_INDEX: DurableObjectNamespace<RepositoryIndex>;
   CATALOG: DurableObjectNamespace<CatalogIndex>;
+  /** Fill leases: one upstream fetch per blob across isolates. */
+  BLOB_FILLS: DurableObjectNamespace<BlobFills>;
   /** One counter per client for the pull limits. */
   PULL_COUNTER: DurableObjectNamespace<PullCounter>;
   /** `{"docker.io": {"url": "https://registry-1.docker.io", "credentials": "DOCKERHUB"}}` */
@@ -66,6 +69,7 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise
     cacheName: (repository) => cacheRepository(upstream, repository) as RepositoryName,
     tagTtlMs: Number(env.TAG_TTL ?? 300) * 1000,
     waitUntil: (work) => ctx.waitUntil(work),
+    fills: env.BLOB_FILLS,
   });
   const response = await app.fetch(request, { stores });
   if (ns) response.headers.set("OCI-Namespace", ns);
