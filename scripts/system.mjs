@@ -44,6 +44,7 @@ export async function startSystem(opts = {}) {
       STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
     },
     mirror: {
+      STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
       ...(opts.mirror?.upstreams ? { UPSTREAMS: opts.mirror.upstreams } : {}),
       ...(opts.mirror?.defaultUpstream ? { DEFAULT_UPSTREAM: opts.mirror.defaultUpstream } : {}),
       ...(opts.mirror?.tagTtl !== undefined ? { TAG_TTL: String(opts.mirror.tagTtl) } : {}),

@@ -20,7 +20,7 @@ export { CatalogIndex, RepositoryIndex } from "./repository-index";
 export { Indexes } from "./indexes";
 export type { IndexNamespaces } from "./indexes";
 export { R2UploadStore, PART_SIZE } from "./r2-upload-store";
-export { createStores } from "./stores";
+export { createMeteredStores, createStores } from "./stores";
 export { formatStorageOps, meterBucket, meterNamespace, newStorageOps } from "./metered-bucket";
 export type { StorageOps } from "./metered-bucket";
 export { NativeDigest, readChunks } from "./streams";

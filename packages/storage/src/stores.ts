@@ -1,4 +1,5 @@
 import { Indexes, type IndexNamespaces } from "./indexes";
+import { meterBucket, meterNamespace, type StorageOps } from "./metered-bucket";
 import { DoManifestStore } from "./manifest-store";
 import type { RegistryStores } from "./ports";
 import { R2BlobStore } from "./r2-blob-store";
@@ -12,4 +13,12 @@ export function createStores(bucket: R2Bucket, namespaces: IndexNamespaces): Reg
     uploads: new R2UploadStore(bucket, indexes),
     manifests: new DoManifestStore(indexes, bucket),
   };
+}
+
+/** The same stores, counting every R2 operation and index call in `ops` (for `X-Storage-Ops`). */
+export function createMeteredStores(bucket: R2Bucket, namespaces: IndexNamespaces, ops: StorageOps): RegistryStores {
+  return createStores(meterBucket(bucket, ops), {
+    repositories: meterNamespace(namespaces.repositories, ops),
+    catalog: meterNamespace(namespaces.catalog, ops),
+  });
 }

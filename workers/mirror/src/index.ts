@@ -2,7 +2,16 @@ import { createRegistryApp, READ_ROUTES, type Authorize, type Grant } from "@reg
 import { OciError, type RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
-import { createStores, type CatalogIndex, type RepositoryIndex } from "@registry/storage";
+import {
+  createMeteredStores,
+  createStores,
+  formatStorageOps,
+  meterNamespace,
+  newStorageOps,
+  type CatalogIndex,
+  type RepositoryIndex,
+  type StorageOps,
+} from "@registry/storage";
 
 export { CatalogIndex, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
@@ -28,6 +37,8 @@ export interface Env {
   RATE_LIMIT_ANONYMOUS?: string;
   RATE_LIMIT_AUTHENTICATED?: string;
   RATE_LIMIT_WINDOW?: string;
+  /** "on": every response carries `X-Storage-Ops` (what it cost in R2 operations and DO calls); benchmarks. */
+  STORAGE_METRICS?: string;
   [secret: string]: unknown;
 }
 
@@ -55,7 +66,7 @@ function upstreams(env: Env): UpstreamConfig {
  * Wiring only: `?ns=` (containerd hosts.toml) selects the upstream, the read routes of the /v2 app run over
  * pull-through stores, and Docker-Hub-style pull limits wrap the manifest routes.
  */
-async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: StorageOps): Promise<Response> {
   const ns = new URL(request.url).searchParams.get("ns");
   let upstream;
   try {
@@ -64,7 +75,9 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise
     return e instanceof OciError ? e.toResponse(request.method === "HEAD") : Promise.reject(e);
   }
   const stores = pullThroughStores({
-    local: createStores(env.MIRROR_BUCKET, { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG }),
+    local: ops
+      ? createMeteredStores(env.MIRROR_BUCKET, { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG }, ops)
+      : createStores(env.MIRROR_BUCKET, { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG }),
     upstream: new UpstreamClient(upstream),
     cacheName: (repository) => cacheRepository(upstream, repository) as RepositoryName,
     tagTtlMs: Number(env.TAG_TTL ?? 300) * 1000,
@@ -77,13 +90,16 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise
 }
 
 export default {
-  fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const limited = withPullLimit((r) => serve(r, env, ctx), {
-      counters: env.PULL_COUNTER,
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const ops = env.STORAGE_METRICS === "on" ? newStorageOps() : undefined;
+    const limited = withPullLimit((r) => serve(r, env, ctx, ops), {
+      counters: ops ? meterNamespace(env.PULL_COUNTER, ops) : env.PULL_COUNTER,
       anonymousLimit: Number(env.RATE_LIMIT_ANONYMOUS ?? 100),
       accountLimit: Number(env.RATE_LIMIT_AUTHENTICATED ?? 200),
       windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
     });
-    return limited(request);
+    const response = await limited(request);
+    if (ops) response.headers.set("X-Storage-Ops", formatStorageOps(ops));
+    return response;
   },
 } satisfies ExportedHandler<Env>;

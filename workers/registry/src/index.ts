@@ -1,12 +1,10 @@
 import { createRegistryApp, openAuthorize, readOnlyAuthorize, type Authorize, type RegistryApp } from "@registry/api";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
 import {
+  createMeteredStores,
   createStores,
   formatStorageOps,
-  meterBucket,
-  meterNamespace,
   newStorageOps,
-  type StorageOps,
   type CatalogIndex,
   type RepositoryIndex,
 } from "@registry/storage";
@@ -36,10 +34,8 @@ export interface Env {
   STORAGE_METRICS?: string;
 }
 
-/** The index namespaces; with `ops`, every call to an index object is counted. */
-function namespaces(env: Env, ops?: StorageOps) {
-  if (!ops) return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
-  return { repositories: meterNamespace(env.REPOSITORY_INDEX, ops), catalog: meterNamespace(env.CATALOG, ops) };
+function namespaces(env: Env) {
+  return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
 }
 
 let cached: { env: Env; app: RegistryApp } | undefined;
@@ -59,7 +55,7 @@ function appFor(env: Env): RegistryApp {
 /** The same app over a bucket that counts this one request's storage work. */
 async function meteredFetch(request: Request, env: Env): Promise<Response> {
   const ops = newStorageOps();
-  const app = createRegistryApp({ stores: createStores(meterBucket(env.REGISTRY_BUCKET, ops), namespaces(env, ops)), authorize: authorizeFor(env) });
+  const app = createRegistryApp({ stores: createMeteredStores(env.REGISTRY_BUCKET, namespaces(env), ops), authorize: authorizeFor(env) });
   const response = await app.fetch(request);
   response.headers.set("X-Storage-Ops", formatStorageOps(ops));
   return response;
