@@ -108,6 +108,19 @@ describe("pull through the mirror", () => {
     expect(fetches).toHaveLength(1);
   });
 
+  test("a range of a blob that is not cached yet", async () => {
+    const img = layout.image({ layers: [layout.layer("r.bin", Buffer.alloc(200_000, 3))] });
+    layout.tag(img, "ranged");
+    await ok(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout.dir}:ranged`, `docker://${upstream.host}/library/ranged:1`]);
+    const layer = (JSON.parse(readFileSync(path.join(layout.blobs, img.digest.slice(7)), "utf8")) as { layers: Descriptor[] }).layers[0]!;
+    const whole = readFileSync(path.join(layout.blobs, layer.digest.slice(7)));
+    const head = await fetch(`${sys.mirror}/v2/library/ranged/blobs/${layer.digest}`, { method: "HEAD" });
+    expect(head.headers.get("content-length")).toBe(String(layer.size));
+    const part = await fetch(`${sys.mirror}/v2/library/ranged/blobs/${layer.digest}`, { headers: { Range: "bytes=10-99" } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(whole.subarray(10, 100));
+  });
+
   test("with the upstream stopped, cached content is still served (by digest, and a stale tag)", async () => {
     await upstream.stop();
     try {

@@ -2,6 +2,7 @@ import {
   digestAlgorithm,
   digestOf,
   OciError,
+  parseDigest,
   parseManifest,
   type Descriptor,
   type Digest,
@@ -65,9 +66,9 @@ class PullThroughManifests implements ManifestStore {
     if (ref.kind === "digest") return this.byDigest(repository, ref.digest);
     const cached = await this.o.local.manifests.get(cache, ref);
     if (cached && Date.now() - (cached.taggedAt ?? 0) < this.o.tagTtlMs) return cached;
-    let head: { digest: string } | null;
+    let upstreamDigest: string | null;
     try {
-      head = await this.o.upstream.headManifest(repository, ref.tag);
+      upstreamDigest = await this.o.upstream.resolveTag(repository, ref.tag);
     } catch (e) {
       if (e instanceof UpstreamError) {
         if (cached) return cached; // stale beats failing while the upstream is down or limiting us
@@ -75,12 +76,12 @@ class PullThroughManifests implements ManifestStore {
       }
       throw e;
     }
-    if (!head) return null;
-    if (cached && cached.digest === head.digest) {
+    if (!upstreamDigest) return null;
+    if (cached && cached.digest === upstreamDigest) {
       await this.o.local.manifests.confirmTag(cache, ref.tag, cached.digest);
       return cached;
     }
-    const fresh = await this.byDigest(repository, head.digest as Digest);
+    const fresh = await this.byDigest(repository, parseDigest(upstreamDigest));
     if (!fresh) return null;
     await this.o.local.manifests.put(cache, fresh, ref.tag);
     return fresh;
@@ -107,7 +108,12 @@ class PullThroughManifests implements ManifestStore {
     if (actual !== digest) {
       throw new OciError("UNSUPPORTED", { status: 502, detail: `upstream sent a manifest whose digest is ${actual}, not ${digest}` });
     }
-    const manifest = parseManifest(fetched.bytes, fetched.mediaType || null);
+    let manifest;
+    try {
+      manifest = parseManifest(fetched.bytes, fetched.mediaType || null);
+    } catch (e) {
+      throw new OciError("UNSUPPORTED", { status: 502, detail: `upstream manifest not supported: ${String(e instanceof OciError ? e.detail : e)}` });
+    }
     const content: ManifestContent = { digest, mediaType: manifest.mediaType, size: fetched.bytes.byteLength, bytes: fetched.bytes };
     await this.o.local.manifests.put(cache, content);
     return content;
@@ -157,10 +163,12 @@ class PullThroughBlobs implements BlobStore {
   async stat(repository: RepositoryName, digest: Digest): Promise<BlobInfo | null> {
     const cached = await this.o.local.blobs.stat(this.o.cacheName(repository), digest);
     if (cached) return cached;
-    const res = await this.upstreamBlob(repository, digest);
-    if (!res) return null;
-    await res.body?.cancel();
-    return { digest, size: Number(res.headers.get("Content-Length") ?? 0) };
+    try {
+      const size = await this.o.upstream.headBlob(repository, digest);
+      return size === null ? null : { digest, size };
+    } catch (e) {
+      throw e instanceof UpstreamError ? e.toOciError() : e;
+    }
   }
 
   async get(
@@ -197,9 +205,11 @@ class PullThroughBlobs implements BlobStore {
     }
     const lengthHeader = res.headers.get("Content-Length");
     const size = lengthHeader === null ? undefined : Number(lengthHeader);
-    const { client, fill } = this.fanOut(res.body, digest, size);
+    // A range of a blob not cached yet, or a length the upstream did not say: fill first, serve from the cache.
+    const fillFirst = size === undefined || range?.(size) !== undefined;
+    const streams = fillFirst ? { client: undefined, fill: res.body } : this.fanOut(res.body, digest, size);
     const filling = this.o.local.uploads
-      .putBlob(cache, digest, size === undefined ? { stream: fill } : { stream: fill, length: size })
+      .putBlob(cache, digest, size === undefined ? { stream: streams.fill } : { stream: streams.fill, length: size })
       .then(() => undefined);
     fills.set(key, filling);
     const done = filling.finally(async () => {
@@ -207,12 +217,11 @@ class PullThroughBlobs implements BlobStore {
       await lease?.release();
     });
     this.o.waitUntil(done.catch(() => undefined));
-    if (size === undefined || range?.(size)) {
-      // A range of a blob not cached yet, or a length the upstream did not say: serve it once cached.
+    if (!streams.client || size === undefined) {
       await done;
       return this.o.local.blobs.get(cache, digest, range);
     }
-    return { digest, size, body: client };
+    return { digest, size, body: streams.client };
   }
 
   delete(): Promise<boolean> {

@@ -49,19 +49,31 @@ export class UpstreamClient {
     private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
-  /** HEAD a manifest: its digest and media type, without the body. */
-  async headManifest(repository: string, reference: string): Promise<{ digest: string; mediaType: string } | null> {
-    const res = await this.request("HEAD", repository, `manifests/${reference}`, { Accept: ACCEPT });
+  /**
+   * The digest a tag points at: a HEAD (which Docker Hub does not count as a pull); registries that do not
+   * send Docker-Content-Digest on HEAD are asked with a GET instead, and the digest is computed.
+   */
+  async resolveTag(repository: string, tag: string): Promise<string | null> {
+    const res = await this.request("HEAD", repository, `manifests/${tag}`, { Accept: ACCEPT });
     if (!res) return null;
     const digest = res.headers.get("Docker-Content-Digest");
-    if (!digest) return null;
-    return { digest, mediaType: res.headers.get("Content-Type") ?? "" };
+    if (digest) return digest;
+    const full = await this.getManifest(repository, tag);
+    if (!full) return null;
+    const hash = await crypto.subtle.digest("SHA-256", full.bytes);
+    return "sha256:" + [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   async getManifest(repository: string, reference: string): Promise<{ bytes: Uint8Array; mediaType: string } | null> {
     const res = await this.request("GET", repository, `manifests/${reference}`, { Accept: ACCEPT });
     if (!res) return null;
     return { bytes: new Uint8Array(await res.arrayBuffer()), mediaType: res.headers.get("Content-Type") ?? "" };
+  }
+
+  /** A blob's size, or null when the upstream does not have it. */
+  async headBlob(repository: string, digest: string): Promise<number | null> {
+    const res = await this.request("HEAD", repository, `blobs/${digest}`, {});
+    return res ? Number(res.headers.get("Content-Length") ?? 0) : null;
   }
 
   /** A blob's response (status 200 or 206), body unread. */
