@@ -64,35 +64,41 @@ export function expectStatus(res, expected, what) {
   return res;
 }
 
-/** Parses `r2-a=1, r2-b=0, r2-delete=0, r2-written=121, r2-read=0`. */
+/** Parses `do=1, r2-a=1, r2-b=0, r2-delete=0, r2-written=121, r2-read=0` (`do` only in newer builds). */
 export function parseStorageOps(value) {
-  const out = { classA: 0, classB: 0, deletes: 0, written: 0, read: 0, present: false };
+  const out = { doCalls: null, classA: 0, classB: 0, deletes: 0, written: 0, read: 0, present: false, other: {} };
   if (!value) return out;
   out.present = true;
   for (const part of String(value).split(",")) {
     const [k, v] = part.trim().split("=");
     const n = Number(v);
-    if (k === "r2-a") out.classA = n;
+    if (k === "do") out.doCalls = n;
+    else if (k === "r2-a") out.classA = n;
     else if (k === "r2-b") out.classB = n;
     else if (k === "r2-delete") out.deletes = n;
     else if (k === "r2-written") out.written = n;
     else if (k === "r2-read") out.read = n;
+    else if (k) out.other[k] = n;
   }
   return out;
 }
 
 export function addOps(a, b) {
+  const other = { ...a.other };
+  for (const [k, v] of Object.entries(b.other ?? {})) other[k] = (other[k] ?? 0) + v;
   return {
+    doCalls: a.doCalls == null && b.doCalls == null ? null : (a.doCalls ?? 0) + (b.doCalls ?? 0),
     classA: a.classA + b.classA,
     classB: a.classB + b.classB,
     deletes: a.deletes + b.deletes,
     written: a.written + b.written,
     read: a.read + b.read,
     present: a.present && b.present,
+    other,
   };
 }
 
-export const zeroOps = () => ({ classA: 0, classB: 0, deletes: 0, written: 0, read: 0, present: true });
+export const zeroOps = () => ({ doCalls: null, classA: 0, classB: 0, deletes: 0, written: 0, read: 0, present: true, other: {} });
 
 /** Resolves an upload Location (absolute or relative) and adds digest= to its query. */
 export function withDigest(base, location, digest) {

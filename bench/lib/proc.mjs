@@ -2,7 +2,7 @@
 // (group-wide) at the end, also when the run fails or is interrupted. Plus a resident-memory sampler that
 // sums VmRSS over a process tree.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const live = new Set();
@@ -70,6 +70,7 @@ export async function run(cmd, args, { timeoutMs = 120_000, env } = {}) {
   let stdout = "";
   let stderr = "";
   const cap = 4 * 1024 * 1024;
+  const drained = Promise.all([new Promise((r) => cp.stdout.once("close", r)), new Promise((r) => cp.stderr.once("close", r))]);
   cp.stdout.on("data", (d) => (stdout = (stdout + d).slice(-cap)));
   cp.stderr.on("data", (d) => (stderr = (stderr + d).slice(-cap)));
   let timedOut = false;
@@ -78,14 +79,12 @@ export async function run(cmd, args, { timeoutMs = 120_000, env } = {}) {
     signalGroup(cp, "SIGKILL");
   }, timeoutMs);
   const { code, signal, error } = await cp.exited;
+  const ms = performance.now() - started;
   clearTimeout(timer);
-  // let the pipes drain
-  await Promise.race([
-    Promise.all([new Promise((r) => cp.stdout.on("close", r)), new Promise((r) => cp.stderr.on("close", r))]),
-    sleep(1000),
-  ]);
+  // let the pipes drain (bounded: a grandchild could keep them open)
+  await Promise.race([drained, sleep(2000)]);
   if (error) stderr += String(error);
-  return { code: code ?? -1, signal, stdout, stderr, ms: performance.now() - started, timedOut };
+  return { code: code ?? -1, signal, stdout, stderr, ms, timedOut };
 }
 
 /** Waits (bounded) until `pattern` appears in the child's stdout; resolves to the accumulated text. */
@@ -149,33 +148,95 @@ function rssKiB(pid) {
   }
 }
 
-/** Resident memory (bytes) of a process tree right now. */
-export function treeRss(root) {
-  return treePids(root).reduce((sum, pid) => sum + rssKiB(pid), 0) * 1024;
+function commName(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
+  }
 }
 
-/** Samples the tree's summed VmRSS every `intervalMs`; stop() returns { peak, last, first, samples } in bytes. */
+/** Resident memory (bytes) of a process tree right now; with byName, also per command name. */
+export function treeRss(root, byName) {
+  let sum = 0;
+  for (const pid of treePids(root)) {
+    const kib = rssKiB(pid);
+    sum += kib;
+    if (byName) {
+      const n = commName(pid);
+      byName[n] = (byName[n] ?? 0) + kib * 1024;
+    }
+  }
+  return sum * 1024;
+}
+
+/**
+ * Samples the tree's summed VmRSS every `intervalMs`. stop() returns { peak, first, last, samples, peakByName }
+ * in bytes (peakByName: each command's share in the sample where the total peaked); mark() returns the same for
+ * the span since the previous mark() and starts a new span (per-section peaks).
+ */
 export function sampleRss(root, intervalMs = 100) {
-  let peak = 0;
-  let first = 0;
-  let last = 0;
-  let samples = 0;
+  const span = () => ({ peak: 0, first: 0, last: 0, samples: 0, peakByName: {} });
+  let all = span();
+  let cur = span();
   const tick = () => {
-    last = treeRss(root);
-    if (samples === 0) first = last;
-    samples++;
-    if (last > peak) peak = last;
+    const byName = {};
+    const v = treeRss(root, byName);
+    for (const s of [all, cur]) {
+      if (s.samples === 0) s.first = v;
+      s.samples++;
+      s.last = v;
+      if (v > s.peak) {
+        s.peak = v;
+        s.peakByName = byName;
+      }
+    }
   };
   tick();
   const timer = setInterval(tick, intervalMs);
   return {
+    mark() {
+      tick();
+      const r = cur;
+      cur = span();
+      return r;
+    },
     stop() {
       clearInterval(timer);
       tick();
-      return { peak, first, last, samples };
+      return all;
     },
     get peak() {
-      return peak;
+      return all.peak;
     },
   };
+}
+
+/** TCP ports a process listens on on 127.0.0.1 (from /proc/net/tcp and its socket fds). */
+export function listeningPorts(pid) {
+  const inodes = new Set();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports = [];
+  try {
+    for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== "0A") continue; // LISTEN
+      const [addr, port] = f[1].split(":");
+      if (addr === "0100007F" && inodes.has(f[9])) ports.push(parseInt(port, 16));
+    }
+  } catch {
+    /* no procfs */
+  }
+  return ports;
 }

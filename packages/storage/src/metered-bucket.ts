@@ -93,13 +93,14 @@ export function meterNamespace<T extends Rpc.DurableObjectBranded | undefined>(
     idFromName: (name: string) => ns.idFromName(name),
     get(id: DurableObjectId) {
       const stub = ns.get(id);
+      // Stubs are themselves proxies: call methods on the stub (not via Reflect/apply with another receiver).
       return new Proxy(stub, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver) as unknown;
-          if (typeof value !== "function") return value;
+        get(target, prop) {
+          const t = target as unknown as Record<string | symbol, (...a: unknown[]) => unknown>;
+          if (typeof t[prop] !== "function") return t[prop];
           return (...args: unknown[]) => {
             ops.doCalls++;
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
+            return t[prop]!(...args);
           };
         },
       });

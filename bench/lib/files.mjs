@@ -1,0 +1,191 @@
+// Test data written offline: random blobs streamed to disk with their sha256, a small image, and OCI image
+// layouts with a big tar+gzip layer for skopeo.
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { createGzip } from "node:zlib";
+
+export const MiB = 1024 * 1024;
+export const sha256 = (b) => "sha256:" + createHash("sha256").update(b).digest("hex");
+
+const MT = {
+  manifest: "application/vnd.oci.image.manifest.v1+json",
+  index: "application/vnd.oci.image.index.v1+json",
+  config: "application/vnd.oci.image.config.v1+json",
+  layerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+};
+
+/**
+ * Writes `size` pseudo-random bytes (a 4 MiB random seed, each chunk made unique) into a writable sink.
+ * `write(buf)` must return a promise; every byte is fed to the returned sha256.
+ */
+async function feedRandom(size, write) {
+  const chunk = 4 * MiB;
+  const seed = randomBytes(chunk);
+  const salt = randomBytes(8);
+  for (let done = 0, i = 0; done < size; done += chunk, i++) {
+    const n = Math.min(chunk, size - done);
+    const b = Buffer.from(seed.subarray(0, n));
+    // every chunk differs from every other chunk (and from other files): index + salt in its first bytes
+    b.writeUInt32LE(i, 0);
+    salt.copy(b, 4, 0, Math.min(8, n - 4));
+    await write(b);
+  }
+}
+
+function writer(stream) {
+  return (b) =>
+    new Promise((resolve, reject) => {
+      stream.write(b, (e) => (e ? reject(e) : resolve()));
+    });
+}
+
+function finished(stream) {
+  return new Promise((resolve, reject) => {
+    stream.on("finish", resolve);
+    stream.on("error", reject);
+  });
+}
+
+/** A file of `size` random bytes; returns { file, size, digest }. */
+export async function randomFile(file, size) {
+  const hash = createHash("sha256");
+  const out = createWriteStream(file, { highWaterMark: 4 * MiB });
+  const done = finished(out);
+  const w = writer(out);
+  await feedRandom(size, (b) => {
+    hash.update(b);
+    return w(b);
+  });
+  out.end();
+  await done;
+  return { file, size, digest: "sha256:" + hash.digest("hex") };
+}
+
+/** 512-byte ustar header for one regular file. */
+function tarHeader(name, size) {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100);
+  h.write("0000644\0", 100);
+  h.write("0000000\0", 108);
+  h.write("0000000\0", 116);
+  h.write(size.toString(8).padStart(11, "0") + "\0", 124);
+  h.write("00000000000\0", 136);
+  h.write("        ", 148);
+  h.write("0", 156);
+  h.write("ustar\0", 257);
+  h.write("00", 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+  return h;
+}
+
+/** The small image: one config and one small layer; returns its blobs and manifest. */
+export function smallImage() {
+  const layer = Buffer.concat([randomBytes(2048), Buffer.from("bench small layer\n")]);
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Cmd: ["/bin/true"] },
+      rootfs: { type: "layers", diff_ids: [sha256(layer)] },
+    }),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MT.manifest,
+      config: { mediaType: MT.config, digest: sha256(config), size: config.length },
+      layers: [{ mediaType: MT.layerGzip, digest: sha256(layer), size: layer.length }],
+    }),
+  );
+  return {
+    blobs: [
+      { name: "config", body: config, digest: sha256(config) },
+      { name: "layer", body: layer, digest: sha256(layer) },
+    ],
+    manifest,
+    manifestDigest: sha256(manifest),
+  };
+}
+
+/** An image whose blobs are given as { body, digest, mediaType }: returns the manifest bytes. */
+export function manifestFor(config, layers) {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MT.manifest,
+      config: { mediaType: MT.config, digest: config.digest, size: config.body.length },
+      layers: layers.map((l) => ({ mediaType: MT.layerGzip, digest: l.digest, size: l.body.length })),
+    }),
+  );
+}
+
+/**
+ * An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding one image tagged `tag` whose only layer
+ * is a tar (one file of `size` random bytes) compressed by gzip at level 0 (stored blocks): already gzip, so
+ * skopeo pushes it as is. Returns { dir, layerSize, layerDigest }.
+ */
+export async function bigLayout(dir, size, tag) {
+  const blobs = path.join(dir, "blobs", "sha256");
+  mkdirSync(blobs, { recursive: true });
+  const tmp = path.join(blobs, "tmp-layer");
+  const tarHash = createHash("sha256");
+  const gzHash = createHash("sha256");
+  let gzSize = 0;
+  const gzip = createGzip({ level: 0, chunkSize: MiB });
+  const out = createWriteStream(tmp);
+  const done = finished(out);
+  gzip.on("data", (b) => {
+    gzHash.update(b);
+    gzSize += b.length;
+  });
+  gzip.pipe(out);
+  const w = (b) => {
+    tarHash.update(b);
+    return new Promise((resolve, reject) => gzip.write(b, (e) => (e ? reject(e) : resolve())));
+  };
+  await w(tarHeader("big.bin", size));
+  await feedRandom(size, w);
+  await w(Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
+  gzip.end();
+  await done;
+  const layerDigest = "sha256:" + gzHash.digest("hex");
+  renameSync(tmp, path.join(blobs, layerDigest.slice(7)));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Cmd: ["/bin/true"] },
+      rootfs: { type: "layers", diff_ids: ["sha256:" + tarHash.digest("hex")] },
+    }),
+  );
+  writeFileSync(path.join(blobs, sha256(config).slice(7)), config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MT.manifest,
+      config: { mediaType: MT.config, digest: sha256(config), size: config.length },
+      layers: [{ mediaType: MT.layerGzip, digest: layerDigest, size: gzSize }],
+    }),
+  );
+  writeFileSync(path.join(blobs, sha256(manifest).slice(7)), manifest);
+  writeFileSync(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  writeFileSync(
+    path.join(dir, "index.json"),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MT.index,
+      manifests: [
+        {
+          mediaType: MT.manifest,
+          digest: sha256(manifest),
+          size: manifest.length,
+          annotations: { "org.opencontainers.image.ref.name": tag },
+        },
+      ],
+    }),
+  );
+  return { dir, layerSize: gzSize, layerDigest };
+}
