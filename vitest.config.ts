@@ -8,6 +8,8 @@ export default defineConfig({
     projects: [
       "packages/core/vitest.config.ts",
       "packages/core/vitest.workerd.config.ts",
+      "packages/token/vitest.config.ts",
+      "workers/auth/vitest.config.ts",
       "workers/registry/vitest.config.ts",
       "test/vitest.config.ts",
     ],

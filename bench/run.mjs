@@ -3,7 +3,8 @@
 // It prints figures and never asserts. See bench/README.md for the workloads and how to read the output.
 //
 // Env knobs (optional): BENCH_WRK_SECONDS (default 8), BENCH_BIG_MIB (300), BENCH_MEM_MIB (1024),
-// BENCH_SKOPEO_RUNS (2), BENCH_KEEP_TMP=1 (keep the temp dir for inspection).
+// BENCH_SKOPEO_RUNS (2), BENCH_MIRROR_MIB (100), BENCH_MIRROR_RUNS (3), BENCH_MIRROR_WRK_SECONDS (5),
+// BENCH_ONLY=8 or =2,8 (only these sections), BENCH_KEEP_TMP=1 (keep the temp dir for inspection).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -12,7 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { bigLayout, manifestFor, MiB, randomFile, sha256, smallImage } from "./lib/files.mjs";
+import { bigLayout, imageLayout, manifestFor, MiB, randomFile, sha256, smallImage } from "./lib/files.mjs";
 import {
   addOps,
   expectStatus,
@@ -45,7 +46,23 @@ const CFG = {
   pushBlobSize: 1 * MiB,
   chunkedSize: 20 * MiB,
   imageLayerSize: 1 * MiB,
+  // 8. pull-through mirror
+  mirrorSize: num(process.env.BENCH_MIRROR_MIB, 100) * MiB,
+  mirrorRuns: num(process.env.BENCH_MIRROR_RUNS, 3),
+  mirrorWrkSeconds: num(process.env.BENCH_MIRROR_WRK_SECONDS, 5),
+  mirrorWrkWarmupSeconds: 1,
+  mirrorTagTtl: 300,
 };
+/** BENCH_ONLY=8 or BENCH_ONLY=2,8: run only these sections (2-5 need 1, the seed, which then runs too). */
+const ONLY = process.env.BENCH_ONLY
+  ? new Set(
+      process.env.BENCH_ONLY.split(",")
+        .map((x) => Number(x.trim()))
+        .filter((n) => Number.isInteger(n) && n >= 1 && n <= 8),
+    )
+  : null;
+if (ONLY && [2, 3, 4, 5].some((n) => ONLY.has(n))) ONLY.add(1);
+const want = (n) => !ONLY || ONLY.has(n);
 /** `node 70 MiB + workerd 380 MiB` */
 const byName = (m) =>
   m && Object.keys(m).length
@@ -77,7 +94,7 @@ function note(text) {
 // ---------------------------------------------------------------------------------------------------------
 
 const TMP = mkdtempSync(path.join(os.tmpdir(), "edge-registry-bench-"));
-const children = { ours: null, oursMem: null, oursMetrics: null, bare: null, dist: null };
+const children = { ours: null, oursMem: null, oursMetrics: null, bare: null, dist: null, upstream: null, mirror: null, mirrorMetrics: null };
 
 let cleanedUp = false;
 async function cleanup() {
@@ -129,7 +146,7 @@ function keepTail(cp) {
 }
 
 /** Our system in a child process (`node scripts/start.mjs`): its process tree is measurable on its own. */
-async function startOurs(label, { metrics = false } = {}) {
+async function startOurs(label, { metrics = false, env = {} } = {}) {
   const stateDir = path.join(TMP, `state-${label}`);
   mkdirSync(stateDir, { recursive: true });
   const cp = keepTail(
@@ -144,6 +161,7 @@ async function startOurs(label, { metrics = false } = {}) {
         STORAGE_METRICS: metrics ? "on" : "off",
         WRANGLER_SEND_METRICS: "false",
         CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        ...env,
       },
     }),
   );
@@ -152,7 +170,8 @@ async function startOurs(label, { metrics = false } = {}) {
   if (!m) throw new Error(`our system (${label}): no registry URL in output:\n${text}`);
   const base = m[1].replace(/\/$/, "");
   await waitForV2(base);
-  return { cp, base, host: new URL(base).host, stateDir, name: "ours" };
+  const mirror = /^mirror\s+(http:\/\/\S+)/m.exec(text)?.[1].replace(/\/$/, "") ?? null;
+  return { cp, base, host: new URL(base).host, mirror, mirrorHost: mirror ? new URL(mirror).host : null, stateDir, name: "ours" };
 }
 
 /** A minimal Miniflare worker that only does env.B.put(), in its own process. */
@@ -165,23 +184,35 @@ async function startBareR2() {
   return { cp, base, dir };
 }
 
-/** Debian's docker-registry (distribution 2.8.2) with filesystem storage under TMP. */
-async function startDistribution() {
+/**
+ * Debian's docker-registry (distribution 2.8.2) with filesystem storage under TMP. `accessLog`: its access log
+ * (one combined-log line per request on stdout) is kept in `accessLog` of the result (see countUpstream).
+ * `root`: storage directory (default TMP/distribution); two processes may serve the same one.
+ */
+async function startDistribution({ label = "distribution", root = path.join(TMP, "distribution"), accessLog = false } = {}) {
   const port = await freePort();
-  const root = path.join(TMP, "distribution");
   mkdirSync(root, { recursive: true });
-  const cfg = path.join(TMP, "distribution.yml");
+  const cfg = path.join(TMP, `${label}.yml`);
   writeFileSync(
     cfg,
     [
       "version: 0.1",
-      "log: { level: error, accesslog: { disabled: true } }",
+      `log: { level: error, accesslog: { disabled: ${accessLog ? "false" : "true"} } }`,
       `storage: { filesystem: { rootdirectory: ${root} }, delete: { enabled: true } }`,
       `http: { addr: 127.0.0.1:${port} }`,
       "",
     ].join("\n"),
   );
   const cp = keepTail(spawnTracked("docker-registry", ["serve", cfg]));
+  const log = [];
+  if (accessLog) {
+    let partial = "";
+    cp.stdout.on("data", (d) => {
+      const lines = (partial + d).split("\n");
+      partial = lines.pop();
+      for (const line of lines) if (line.trim()) log.push(line);
+    });
+  }
   const base = `http://127.0.0.1:${port}`;
   await Promise.race([
     waitForV2(base, 20_000),
@@ -189,7 +220,7 @@ async function startDistribution() {
       throw new Error(`docker-registry exited (${code}): ${cp.tail}`);
     }),
   ]);
-  return { cp, base, host: `127.0.0.1:${port}`, root, name: "distribution" };
+  return { cp, base, host: `127.0.0.1:${port}`, root, name: "distribution", accessLog: log };
 }
 
 async function preflight() {
@@ -267,6 +298,7 @@ function parseWrk(text) {
     requests: total ? Number(total[1]) : null,
     non2xx: non2xx ? Number(non2xx[1]) : 0,
     socketErrors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    socketErrorsDetail: sock ? sock[0] : null,
   };
 }
 
@@ -753,6 +785,361 @@ async function storageOps() {
   return rows;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// 8. Pull-through mirror
+// ---------------------------------------------------------------------------------------------------------
+
+const MIRROR_REPO = "library/mirrorbench";
+const MIRROR_TAG = "1";
+const UPSTREAM_REQUEST = /"(GET|HEAD) \/v2\//;
+
+/** `... "GET /v2/library/mirrorbench/blobs/sha256:<64 hex> HTTP/1.1" 200 ...` -> `GET blobs/sha256:0123456789ab 200` */
+function shortAccessLine(line) {
+  const m = /"(\w+) \/v2\/(\S*) HTTP\/[\d.]+" (\d+)/.exec(line);
+  if (!m) return line.slice(0, 120);
+  return `${m[1]} ${m[2].replace(`${MIRROR_REPO}/`, "").replace(/(sha256:[0-9a-f]{12})[0-9a-f]+/, "$1")} ${m[3]}`;
+}
+
+/**
+ * Requests the upstream logged since `mark` (index into its access log), after `settleMs` (distribution logs a
+ * request once its response is sent; a mirror fill may still be running after the client has its response).
+ */
+async function upstreamSince(upstream, mark, settleMs = 300) {
+  if (settleMs) await sleep(settleMs);
+  const lines = upstream.accessLog.slice(mark).filter((l) => UPSTREAM_REQUEST.test(l));
+  return { count: lines.length, requests: lines.map(shortAccessLine) };
+}
+
+/** `GET blobs/sha256:0123 200 x4, HEAD manifests/1 200`: the same request line counted. */
+function summarizeRequests(requests) {
+  const counts = new Map();
+  for (const r of requests) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return [...counts].map(([r, n]) => (n > 1 ? `${r} x${n}` : r)).join(", ");
+}
+
+/** Bytes of all files under a directory (the local R2 simulator's files, for a fill's bytes written). */
+function duBytes(dir) {
+  let total = 0;
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        try {
+          total += statSync(p).size;
+        } catch {
+          /* vanished */
+        }
+      }
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/** Did a skopeo dir: pull get the config and every layer, at their sizes? */
+function pulledImageOk(dir, img) {
+  const files = new Map(dirFiles(dir).map((x) => [x.f, x.size]));
+  return [img.config, ...img.layers].every((b) => files.get(b.digest.slice(7)) === b.size);
+}
+
+/**
+ * One pull of the image into a fresh dir: (mirror or distribution) with skopeo; `upstream` given: also the
+ * upstream requests it caused.
+ */
+async function mirrorSkopeoPull(host, label, img, upstream, settleMs) {
+  const dir = path.join(TMP, `mirror-pull-${label}`);
+  rmSync(dir, { recursive: true, force: true });
+  const mark = upstream?.accessLog.length;
+  const r = await run("skopeo", ["copy", "--src-tls-verify=false", `docker://${host}/${MIRROR_REPO}:${MIRROR_TAG}`, `dir:${dir}`], {
+    timeoutMs: 300_000,
+  });
+  const ok = r.code === 0 && pulledImageOk(dir, img);
+  rmSync(dir, { recursive: true, force: true });
+  const error = r.code !== 0 ? (r.stderr || r.stdout).trim().slice(-500) : ok ? null : "pulled config/layers missing or of the wrong size";
+  return { ms: ok ? r.ms : null, error, upstream: upstream ? await upstreamSince(upstream, mark, settleMs) : undefined };
+}
+
+/**
+ * Replays a pull as raw HTTP requests on the metrics-on mirror: GET /v2/, manifest GET by tag (OCI Accept), then
+ * config + layer blob GETs; X-Storage-Ops of each, upstream requests of each (after `settleMs`) and of all.
+ */
+async function replayPull(base, img, upstream, { settleMs, perRequestSettleMs }) {
+  const mark = upstream.accessLog.length;
+  const rows = [];
+  const one = async (key, label, url, opts, check) => {
+    const m = upstream.accessLog.length;
+    const r = await request(url, { timeoutMs: 300_000, ...opts });
+    expectStatus(r, 200, `mirror ${label}`);
+    check?.(r);
+    const up = await upstreamSince(upstream, m, perRequestSettleMs);
+    rows.push({ key, label, status: r.status, ms: r.ms, size: r.size, ...parseStorageOps(r.headers["x-storage-ops"]), upstream: up.count, upstreamRequests: up.requests });
+  };
+  await one("ping", "GET /v2/ (ping)", `${base}/v2/`, {});
+  await one("manifest", "manifest GET by tag", `${base}/v2/${MIRROR_REPO}/manifests/${MIRROR_TAG}`, { headers: { Accept: MANIFEST_TYPE } }, (r) => {
+    const dcd = r.headers["docker-content-digest"];
+    if (dcd && dcd !== img.servedManifestDigest) throw new Error(`mirror manifest GET: Docker-Content-Digest ${dcd}, expected ${img.servedManifestDigest}`);
+    if (sha256(r.body) !== img.servedManifestDigest) throw new Error(`mirror manifest GET: body digest ${sha256(r.body)}, expected ${img.servedManifestDigest}`);
+  });
+  const blobs = [
+    { key: "config", label: `blob GET config (${fmtInt(img.config.size)} B)`, ...img.config },
+    ...img.layers.map((l, i) => ({ key: `layer${i + 1}`, label: `blob GET layer ${i + 1} (${fmtMiB(l.size)})`, ...l })),
+  ];
+  for (const b of blobs) {
+    await one(b.key, b.label, `${base}/v2/${MIRROR_REPO}/blobs/${b.digest}`, { keepBody: b.size < MiB }, (r) => {
+      if (r.size !== b.size) throw new Error(`mirror blob GET ${b.key}: ${r.size} bytes, expected ${b.size}`);
+      if (b.size < MiB && sha256(r.body) !== b.digest) throw new Error(`mirror blob GET ${b.key}: wrong bytes`);
+    });
+  }
+  const pull = rows.filter((r) => r.key !== "ping");
+  const total = pull.reduce((a, r) => addOps(a, r), zeroOps());
+  const all = await upstreamSince(upstream, mark, settleMs);
+  return { rows, total: { ...total, upstream: all.count, upstreamRequests: all.requests } };
+}
+
+/**
+ * 8. The pull-through mirror: a docker-registry upstream (a second process on the main distribution's storage,
+ * with its access log on), seeded with library/mirrorbench:1 (config + 3 layers) by skopeo; a mirror of ours in
+ * front of it. skopeo pulls uncached / cached / straight from distribution, manifest GET req/s, and (on a
+ * metrics-on mirror) the storage operations and upstream requests of an uncached and a cached pull.
+ */
+async function mirrorBench(dist) {
+  const t0 = performance.now();
+  try {
+    const r = await mirrorBenchRun(dist);
+    r.sectionMs = performance.now() - t0;
+    return r;
+  } finally {
+    for (const f of stopOnError.splice(0)) f();
+  }
+}
+const stopOnError = [];
+
+async function mirrorBenchRun(dist) {
+  const res = { image: {}, runs: [] };
+  const mirrorPeaks = [];
+  let t = performance.now();
+
+  // the image: 3 layers, 1/2 + 1/3 + 1/6 of BENCH_MIRROR_MIB
+  const sizes = [Math.round(CFG.mirrorSize / 2), Math.round(CFG.mirrorSize / 3)];
+  sizes.push(CFG.mirrorSize - sizes[0] - sizes[1]);
+  const img = await imageLayout(path.join(TMP, "mirror-layout"), sizes, MIRROR_TAG);
+  const upstream = await startDistribution({ label: "upstream", root: dist.root, accessLog: true });
+  children.upstream = upstream.cp;
+  const push = await run("skopeo", ["copy", "--dest-tls-verify=false", `oci:${img.dir}:${MIRROR_TAG}`, `docker://${upstream.host}/${MIRROR_REPO}:${MIRROR_TAG}`], {
+    timeoutMs: 300_000,
+  });
+  if (push.code !== 0) throw new Error(`skopeo push of ${MIRROR_REPO}:${MIRROR_TAG} to the upstream failed: ${(push.stderr || push.stdout).trim().slice(-400)}`);
+  // the digest the upstream serves (skopeo keeps the layout's manifest as is unless it has to convert it)
+  const head = expectStatus(
+    await request(`${dist.base}/v2/${MIRROR_REPO}/manifests/${MIRROR_TAG}`, { method: "HEAD", headers: { Accept: MANIFEST_TYPE } }),
+    200,
+    "distribution: HEAD of the seeded manifest",
+  );
+  img.servedManifestDigest = head.headers["docker-content-digest"] ?? img.manifestDigest;
+  if (img.servedManifestDigest !== img.manifestDigest) note(`mirror: skopeo rewrote the manifest on push (${img.manifestDigest} -> ${img.servedManifestDigest})`);
+  res.image = { repo: `${MIRROR_REPO}:${MIRROR_TAG}`, layers: img.layers, config: img.config, manifestDigest: img.servedManifestDigest, totalSize: img.totalSize };
+  res.prepareMs = performance.now() - t;
+  res.seedPushMs = push.ms;
+  say(`  image ${MIRROR_REPO}:${MIRROR_TAG}: config + ${img.layers.length} layers (${img.layers.map((l) => fmtMiB(l.size)).join(" + ")}), written and pushed to the upstream ${upstream.base} in ${fmtS(res.prepareMs)} (skopeo push ${fmtS(push.ms)})`);
+
+  // the mirror (metrics off) for the timings
+  const mirrorEnv = {
+    MIRROR_UPSTREAMS: JSON.stringify({ "docker.io": { url: upstream.base, libraryPrefix: true } }),
+    MIRROR_DEFAULT_UPSTREAM: "docker.io",
+    MIRROR_TAG_TTL: String(CFG.mirrorTagTtl),
+    MIRROR_RATE_LIMIT: "1000000",
+  };
+  t = performance.now();
+  const m = await startOurs("mirror", { env: mirrorEnv });
+  children.mirror = m.cp;
+  if (!m.mirror) throw new Error("scripts/start.mjs printed no mirror URL");
+  await waitForV2(m.mirror);
+  say(`  mirror of ours at ${m.mirror} (fresh state, TAG_TTL ${CFG.mirrorTagTtl} s): started in ${fmtS(performance.now() - t)}`);
+  const rss = sampleRss(m.cp.pid, 100);
+  stopOnError.push(() => rss.stop());
+
+  // uncached: the first pull fills the cache
+  const uncached = await mirrorSkopeoPull(m.mirrorHost, "uncached", img, upstream, 1500);
+  res.uncached = uncached;
+  if (uncached.error) throw new Error(`skopeo pull through the mirror (uncached) failed: ${uncached.error}`);
+  const blobGets = uncached.upstream.requests.filter((r) => r.startsWith("GET blobs/"));
+  if (new Set(blobGets).size < blobGets.length) anomaly(`mirror: uncached pull fetched a blob more than once from the upstream: ${summarizeRequests(uncached.upstream.requests)}`);
+  mirrorPeaks.push(["uncached pull", rss.mark()]);
+
+  // cached vs straight from distribution, alternating which goes first
+  for (let i = 0; i < CFG.mirrorRuns; i++) {
+    const r = { run: i + 1 };
+    const order = i % 2 === 0 ? ["cached", "direct"] : ["direct", "cached"];
+    for (const k of order) {
+      r[k] = k === "cached" ? await mirrorSkopeoPull(m.mirrorHost, `cached-${i}`, img, upstream, 300) : await mirrorSkopeoPull(dist.host, `direct-${i}`, img, null);
+      if (r[k].error) anomaly(`mirror: skopeo pull ${k === "cached" ? "through the mirror (cached)" : "straight from distribution"} run ${i + 1} failed: ${r[k].error}`);
+    }
+    if (r.cached.upstream?.count) anomaly(`mirror: cached pull run ${i + 1} made ${r.cached.upstream.count} upstream requests within TAG_TTL (target 0): ${summarizeRequests(r.cached.upstream.requests)}`);
+    res.runs.push(r);
+  }
+  mirrorPeaks.push(["cached pulls", rss.mark()]);
+  const stats = (xs) => {
+    const v = xs.filter((x) => x != null).sort((a, b) => a - b);
+    return { bestMs: v.length ? v[0] : null, medianMs: v.length ? v[Math.floor((v.length - 1) / 2)] : null, runsMs: xs };
+  };
+  res.cached = { ...stats(res.runs.map((r) => r.cached.ms)), upstream: res.runs.reduce((a, r) => a + (r.cached.upstream?.count ?? 0), 0) };
+  res.direct = stats(res.runs.map((r) => r.direct.ms));
+
+  // manifest GET by tag under load: the mirror (cached tag) vs distribution
+  const manifestPath = `/v2/${MIRROR_REPO}/manifests/${MIRROR_TAG}`;
+  res.manifestLoad = {};
+  for (const [name, base] of [
+    ["ours", m.mirror],
+    ["distribution", dist.base],
+  ]) {
+    const probe = await request(base + manifestPath, { headers: { Accept: MANIFEST_TYPE } });
+    if (probe.status !== 200) anomaly(`${name === "ours" ? "mirror" : "distribution"}: manifest GET of ${MIRROR_REPO}:${MIRROR_TAG} answers HTTP ${probe.status}`);
+    const mark = upstream.accessLog.length;
+    await wrk(base + manifestPath, { seconds: CFG.mirrorWrkWarmupSeconds });
+    const w = await wrk(base + manifestPath, { seconds: CFG.mirrorWrkSeconds });
+    if (name === "ours") {
+      w.upstream = await upstreamSince(upstream, mark);
+      if (w.upstream.count) anomaly(`mirror: ${w.upstream.count} upstream requests during the manifest GET load on a cached tag (target 0): ${summarizeRequests(w.upstream.requests)}`);
+    }
+    if (w.non2xx || w.socketErrors)
+      anomaly(`${name === "ours" ? "mirror" : "distribution"}: manifest GET under wrk: ${w.non2xx} non-2xx responses, ${w.socketErrors} socket errors${w.socketErrorsDetail ? ` (${w.socketErrorsDetail}; wrk's timeout is 2 s)` : ""}, p99 ${fmtMs(w.p99)}`);
+    if (!w.requests) anomaly(`${name === "ours" ? "mirror" : "distribution"}: manifest GET under wrk: no request completed`);
+    res.manifestLoad[name] = w;
+  }
+  mirrorPeaks.push(["manifest GET load", rss.mark()]);
+  const peak = rss.stop();
+  res.mirrorPeakRss = { peak: peak.peak, byName: peak.peakByName, perStep: Object.fromEntries(mirrorPeaks.map(([k, v]) => [k, v.peak])) };
+  await stopChild(m.cp);
+  children.mirror = null;
+  rmSync(m.stateDir, { recursive: true, force: true });
+
+  // storage operations: a metrics-on mirror (fresh state); an uncached replay fills it, then a cached replay
+  const mm = await startOurs("mirror-metrics", { metrics: true, env: mirrorEnv });
+  children.mirrorMetrics = mm.cp;
+  if (!mm.mirror) throw new Error("scripts/start.mjs printed no mirror URL (metrics instance)");
+  await waitForV2(mm.mirror);
+  const r2Dir = path.join(mm.stateDir, "r2");
+  const diskBefore = duBytes(r2Dir);
+  try {
+    res.opsUncached = await replayPull(mm.mirror, img, upstream, { settleMs: 1500, perRequestSettleMs: 0 });
+    res.opsUncached.r2DiskBytes = duBytes(r2Dir) - diskBefore;
+    res.opsCached = await replayPull(mm.mirror, img, upstream, { settleMs: 300, perRequestSettleMs: 150 });
+    // reference for the fill rate: the same layer pushed to the registry of the same system (same workerd, same
+    // R2 simulator), one monolithic POST ?digest= from the file
+    const l1 = img.layers[0];
+    const ref = await pushBlob(mm.base, "bench/mirror-ref", l1.digest, { file: path.join(img.dir, "blobs", "sha256", l1.digest.slice(7)) }, "post", 300_000);
+    res.refPush = { size: l1.size, ms: ref.ms, rate: l1.size / (ref.ms / 1000) };
+  } catch (e) {
+    const log = mm.cp.tail;
+    const cause = /message: '([^']+)'/.exec(log)?.[1] ?? /Error[^\n]*/.exec(log)?.[0];
+    throw new Error(`${e.message}${cause ? `; mirror log: ${cause}` : ""}`);
+  }
+  await stopChild(mm.cp);
+  children.mirrorMetrics = null;
+  await stopChild(upstream.cp);
+  children.upstream = null;
+  rmSync(img.dir, { recursive: true, force: true });
+
+  const c = res.opsCached;
+  for (const r of [...c.rows, ...res.opsUncached.rows]) if (!r.present) anomaly(`mirror (metrics on): no X-Storage-Ops header on "${r.label}"`);
+  if (c.total.written > 0 || c.total.classA > 0)
+    anomaly(`mirror: a cached pull wrote to R2: ${c.total.classA} class A operations, ${fmtInt(c.total.written)} B (target 0): ${c.rows.filter((r) => r.classA || r.written).map((r) => r.label).join(", ")}`);
+  if (c.total.upstream > 0) anomaly(`mirror: the cached replay made ${c.total.upstream} upstream requests (target 0 within TAG_TTL): ${summarizeRequests(c.total.upstreamRequests)}`);
+  const fillRatio = res.opsUncached.r2DiskBytes / img.totalSize;
+  if (fillRatio > 1.05) anomaly(`mirror: the uncached pull (fill) grew the R2 simulator's files by ${fillRatio.toFixed(2)}x the image's bytes (target ~1.00)`);
+  // a fill is a push whose source is a fast upstream: it should run at about the push rate of the same system
+  const fill = res.opsUncached.rows.find((x) => x.key === "layer1");
+  res.fillRate = fill ? fill.size / (fill.ms / 1000) : null;
+  res.uncachedPullRate = img.totalSize / (res.uncached.ms / 1000);
+  if (res.fillRate && res.refPush.rate && (res.fillRate < res.refPush.rate / 1.5 || res.uncachedPullRate < res.refPush.rate / 1.5))
+    anomaly(
+      `mirror: the cache fill is slower than a push of the same bytes to the registry of the same system (${fmtRate(res.refPush.rate)}, same workerd and R2 simulator): ` +
+        `uncached blob GET of the ${fmtMiB(fill.size)} layer alone ${fmtRate(res.fillRate)} (${fmtRatio(res.refPush.rate / res.fillRate)}x slower), ` +
+        `uncached skopeo pull (3 layers at once) ${fmtRate(res.uncachedPullRate)} (${fmtRatio(res.refPush.rate / res.uncachedPullRate)}x slower)`,
+    );
+  const ol = res.manifestLoad.ours;
+  if (ol?.p99 > 500)
+    anomaly(`mirror: manifest GET by tag under wrk -c16: p99 ${fmtMs(ol.p99)} (p50 ${fmtMs(ol.p50)}, p90 ${fmtMs(ol.p90)}; distribution p99 ${fmtMs(res.manifestLoad.distribution?.p99)})`);
+  return res;
+}
+
+/** 8. Runs mirrorBench as a section and prints it. */
+async function mirrorSection(dist) {
+  const mib = `${fmtInt(CFG.mirrorSize / MiB)} MiB`;
+  say(heading("8. pull-through mirror", `upstream: docker-registry (distribution) with ${MIRROR_REPO}:${MIRROR_TAG} = config + 3 layers, ${mib} in all (pushed by skopeo);
+mirror: ours (scripts/start.mjs, MIRROR_UPSTREAMS = that upstream as docker.io, TAG_TTL ${CFG.mirrorTagTtl} s), fresh state;
+skopeo copy --src-tls-verify=false docker://<host>/${MIRROR_REPO}:${MIRROR_TAG} dir:<fresh tmp>, wall time:
+uncached = first pull through the mirror (fills its cache), once; cached = through the mirror again, and
+direct = straight from distribution, ${CFG.mirrorRuns} runs each, alternating (best, median [all]); ratio = mirror / distribution`));
+  const r = await section("mirror", () => mirrorBench(dist), () => children.mirrorMetrics?.tail ?? children.mirror?.tail);
+  if (!r) return null;
+  const na = "n/a";
+  const runsStr = (xs) => xs.map((x) => (x == null ? "fail" : fmtS(x))).join(", ");
+  const bm = (s) => `${fmtS(s.bestMs)} (median ${fmtS(s.medianMs)})`;
+  const upStr = (u) => (u == null ? "" : ` (upstream requests: ${u})`);
+  say(row(`skopeo pull ${mib}, uncached (fill)`, `${fmtS(r.uncached.ms)}${upStr(r.uncached.upstream.count)}`, `direct, best ${fmtS(r.direct.bestMs)}`, ratio(r.uncached.ms, r.direct.bestMs)));
+  say(row(`skopeo pull ${mib}, cached (best)`, `${bm(r.cached)}`, `direct ${bm(r.direct)}`, ratio(r.cached.bestMs, r.direct.bestMs)));
+  say(`  all runs: cached [${runsStr(r.cached.runsMs)}], direct [${runsStr(r.direct.runsMs)}]; median ratio ${fmtRatio(ratio(r.cached.medianMs, r.direct.medianMs))}`);
+  say(`  upstream requests: uncached pull ${r.uncached.upstream.count} (${summarizeRequests(r.uncached.upstream.requests) || "none"}); cached pulls ${r.runs.map((x) => x.cached.upstream?.count ?? "?").join(", ")}`);
+  const wrkStr = (w) => (w ? `${fmtInt(w.rps)} req/s p50 ${fmtMs(w.p50)} p99 ${fmtMs(w.p99)}` : na);
+  const ml = r.manifestLoad;
+  say(row(`manifest GET by tag (wrk -c16 ${CFG.mirrorWrkSeconds}s)`, wrkStr(ml.ours), wrkStr(ml.distribution), ratio(ml.ours?.rps, ml.distribution?.rps)));
+  say(`  mirror: cached tag ${MIRROR_REPO}:${MIRROR_TAG}, after a ${CFG.mirrorWrkWarmupSeconds}s warm-up; upstream requests during the load: ${ml.ours?.upstream?.count ?? "?"}`);
+  const pk = r.mirrorPeakRss;
+  say(`  mirror instance peak RSS ${fmtMiB(pk.peak)} (${byName(pk.byName)}); ${Object.entries(pk.perStep).map(([k, v]) => `${k} ${fmtMiB(v)}`).join(", ")}`);
+
+  // storage operations
+  say(`\n  storage operations of a pull (metrics-on mirror, fresh state; raw HTTP: GET /v2/, manifest GET by tag with
+  Accept: ${MANIFEST_TYPE}, config + 3 layer blob GETs), from X-Storage-Ops per request;
+  upstream = requests in the upstream's access log ("GET /v2/ or "HEAD /v2/) while it ran`);
+  const c = r.opsCached;
+  const u = r.opsUncached;
+  const tbl = [["cached pull (target: no writes, no upstream)", "DO", "class A", "class B", "bytes written", "bytes read", "upstream"]];
+  for (const x of c.rows) tbl.push([x.label, fmtInt(x.doCalls ?? 0), fmtInt(x.classA), fmtInt(x.classB), fmtInt(x.written), fmtInt(x.read), fmtInt(x.upstream)]);
+  tbl.push(["total (manifest + config + 3 layers)", fmtInt(c.total.doCalls ?? 0), fmtInt(c.total.classA), fmtInt(c.total.classB), fmtInt(c.total.written), fmtInt(c.total.read), fmtInt(c.total.upstream)]);
+  tbl.push([
+    "uncached pull (fill), total, same requests",
+    fmtInt(u.total.doCalls ?? 0),
+    fmtInt(u.total.classA),
+    fmtInt(u.total.classB),
+    fmtInt(u.total.written),
+    fmtInt(u.total.read),
+    fmtInt(u.total.upstream),
+  ]);
+  say(table(tbl).replace(/^/gm, "  "));
+  say(`  uncached: the R2 simulator's files grew by ${fmtInt(u.r2DiskBytes)} B for ${fmtInt(r.image.totalSize)} B of blobs (${(u.r2DiskBytes / r.image.totalSize).toFixed(3)}x);
+  X-Storage-Ops is set when a response starts, so a fill streamed to the client and the cache at once (waitUntil)
+  shows its R2 writes on disk, not in the header; upstream requests: ${summarizeRequests(u.total.upstreamRequests) || "none"}`);
+  const times = (x) => x.rows.filter((y) => y.key !== "ping").map((y) => `${y.key} ${fmtS(y.ms)}${y.size >= MiB ? ` (${fmtRate(y.size / (y.ms / 1000))})` : ""}`).join(", ");
+  say(`  time per request (raw HTTP, one at a time): uncached ${times(u)}\n    cached ${times(c)}`);
+  say(`  uncached rate: skopeo pull ${fmtRate(r.uncachedPullRate)}, blob GET of layer 1 alone ${fmtRate(r.fillRate)}`);
+  say(`  reference: the same ${fmtMiB(r.refPush.size)} layer pushed to the registry of that system (monolithic POST, same workerd and R2 simulator): ${fmtRate(r.refPush.rate)} (${fmtS(r.refPush.ms)})`);
+  say(`  section 8 took ${fmtS(r.sectionMs)}`);
+  return r;
+}
+
+/** Rows of section 8 for the summary table. */
+function mirrorSummaryRows(r) {
+  const na = "n/a";
+  const mib = `${fmtInt(CFG.mirrorSize / MiB)} MiB`;
+  const rr = (a, b) => fmtRatio(ratio(a, b));
+  const c = r.opsCached.total;
+  return [
+    [`mirror: skopeo pull ${mib}, uncached (vs direct)`, fmtS(r.uncached.ms), fmtS(r.direct.bestMs), rr(r.uncached.ms, r.direct.bestMs)],
+    [`mirror: skopeo pull ${mib}, cached (vs direct, best)`, fmtS(r.cached.bestMs), fmtS(r.direct.bestMs), rr(r.cached.bestMs, r.direct.bestMs)],
+    [`mirror: manifest GET by tag, req/s (wrk)`, fmtInt(r.manifestLoad.ours?.rps), fmtInt(r.manifestLoad.distribution?.rps), rr(r.manifestLoad.ours?.rps, r.manifestLoad.distribution?.rps)],
+    [`mirror: cached pull, storage ops`, `DO ${c.doCalls ?? "n/a"}, A ${c.classA}, B ${c.classB}`, na, ""],
+    [`mirror: cached pull, bytes written, upstream reqs`, `${fmtInt(c.written)} B, ${c.upstream}`, na, ""],
+  ];
+}
+
 /**
  * Runs one section: a failure is printed and recorded (with the tail of our system's log) and the run goes on.
  * Returns the section's result, or null if it failed.
@@ -800,36 +1187,52 @@ commit ${commit}, node ${process.version}, ${os.cpus().length} cpus, load averag
 ratio = ours / distribution (for req/s and MB/s higher is better; for times and memory lower is better)
 units: MB/s = 10^6 bytes/s, memory in MiB`));
 
+  if (ONLY) say(`BENCH_ONLY: sections ${[...ONLY].sort().join(", ")}`);
+  // the main instance of ours serves sections 1-5; distribution (main) serves every section
+  const mainNeeded = [1, 2, 3, 4, 5].some(want);
+
   // data
   say(`\npreparing data in ${TMP} ...`);
   let t = performance.now();
-  const big = await randomFile(path.join(TMP, "big.bin"), CFG.bigSize);
-  const mem = await randomFile(path.join(TMP, "mem.bin"), CFG.memSize);
+  const big = want(1) ? await randomFile(path.join(TMP, "big.bin"), CFG.bigSize) : null;
+  const mem = want(6) ? await randomFile(path.join(TMP, "mem.bin"), CFG.memSize) : null;
   const layouts = [];
-  for (let i = 0; i < CFG.skopeoRuns; i++) layouts.push(await bigLayout(path.join(TMP, `layout-${i}`), CFG.bigSize, "t"));
-  say(`  ${BIG_LABEL} blob, ${MEM_LABEL} blob, ${layouts.length} OCI layouts with a ${BIG_LABEL} gzip layer: ${fmtS(performance.now() - t)}`);
+  if (want(4)) for (let i = 0; i < CFG.skopeoRuns; i++) layouts.push(await bigLayout(path.join(TMP, `layout-${i}`), CFG.bigSize, "t"));
+  const prepared = [big && `${BIG_LABEL} blob`, mem && `${MEM_LABEL} blob`, layouts.length && `${layouts.length} OCI layouts with a ${BIG_LABEL} gzip layer`].filter(Boolean);
+  say(`  ${prepared.length ? prepared.join(", ") : "nothing (section 8 writes its own image)"}: ${fmtS(performance.now() - t)}`);
 
   // registries
   t = performance.now();
   const dist = await startDistribution();
   children.dist = dist.cp;
-  const ours = await startOurs("main");
-  children.ours = ours.cp;
+  const ours = mainNeeded ? await startOurs("main") : null;
+  children.ours = ours?.cp ?? null;
   const regs = [ours, dist];
-  const oursLog = () => ours.cp.tail;
-  say(`  started ours at ${ours.base} and distribution at ${dist.base}: ${fmtS(performance.now() - t)}`);
-  const runPeak = { ours: sampleRss(ours.cp.pid, 100), distribution: sampleRss(dist.cp.pid, 100) };
+  const oursLog = () => ours?.cp.tail;
+  say(`  started ${ours ? `ours at ${ours.base} and ` : ""}distribution at ${dist.base}: ${fmtS(performance.now() - t)}`);
+  const runPeak = mainNeeded ? { ours: sampleRss(ours.cp.pid, 100), distribution: sampleRss(dist.cp.pid, 100) } : null;
   const sectionPeaks = {};
   const markPeaks = (key) => {
     sectionPeaks[key] = { ours: runPeak.ours.mark(), distribution: runPeak.distribution.mark() };
   };
-  runPeak.ours.mark();
-  runPeak.distribution.mark();
+  runPeak?.ours.mark();
+  runPeak?.distribution.mark();
   const na = "n/a";
+  let s1 = null;
+  let s2 = null;
+  let s3 = null;
+  let s4 = null;
+  let s5 = null;
+  let s6 = null;
+  let s7 = null;
+  let s8 = null;
+  let peakOurs = null;
+  let peakDist = null;
 
+  if (want(1)) {
   // 1. seed
   say(heading("1. seed", `small image ${SMALL_REPO}:latest (config + 1 layer + OCI manifest) and a ${BIG_LABEL} random blob in ${BLOB_REPO}`));
-  const s1 = await section(
+  s1 = await section(
     "seed",
     async () => {
       const r = {};
@@ -842,10 +1245,12 @@ units: MB/s = 10^6 bytes/s, memory in MiB`));
   if (!s1) throw new Error("seeding failed: nothing to measure");
   say(`  push mode: ours ${s1.ours.mode === "post" ? "monolithic POST ?digest=" : "POST + PUT with body"}, distribution ${s1.distribution.mode === "post" ? "monolithic POST ?digest=" : "POST + PUT with body (2.8 ignores a body on POST)"}`);
   say(row(`${BIG_LABEL} blob push (one request, Node http)`, `${fmtRate(s1.ours.bigPushRate)} (${fmtS(s1.ours.bigPushMs)})`, `${fmtRate(s1.distribution.bigPushRate)} (${fmtS(s1.distribution.bigPushMs)})`, ratio(s1.ours.bigPushRate, s1.distribution.bigPushRate)));
+  }
 
   // 2. manifests under load
+  if (want(2)) {
   say(heading("2. manifest requests under load", `wrk -t2 -c16 -d${CFG.wrkSeconds}s --latency, Accept: ${MANIFEST_TYPE}, after a ${CFG.wrkWarmupSeconds}s warm-up each`));
-  const s2 = await section("manifests", () => manifestLoad(regs, dist), oursLog);
+  s2 = await section("manifests", () => manifestLoad(regs, dist), oursLog);
   markPeaks("manifests");
   const wrkStr = (w) => (w ? `${fmtInt(w.rps)} req/s p50 ${fmtMs(w.p50)} p99 ${fmtMs(w.p99)}` : na);
   if (s2) {
@@ -859,9 +1264,12 @@ units: MB/s = 10^6 bytes/s, memory in MiB`));
     }
   }
 
+  }
+
   // 3. blob GET
+  if (want(3)) {
   say(heading(`3. blob GET of the ${BIG_LABEL} blob`, `curl -s -o /dev/null -w '%{speed_download} %{size_download} %{http_code}', best of ${CFG.curlRuns}; size must be exactly ${big.size} B`));
-  const s3 = await section(
+  s3 = await section(
     "blobGet",
     async () => {
       const r = await blobGet(regs, big);
@@ -881,10 +1289,13 @@ units: MB/s = 10^6 bytes/s, memory in MiB`));
     );
   }
 
+  }
+
   // 4. skopeo push/pull
+  if (want(4)) {
   say(heading(`4. skopeo copy of an image with a ${BIG_LABEL} layer`, `push: oci:<layout>:t -> docker://<host>/bench/big-rN:t (--dest-tls-verify=false); pull: docker://... -> dir:<tmp>
 (--src-tls-verify=false); wall time, best of ${CFG.skopeoRuns} (fresh layer and repo per run)`));
-  const s4 = await section("skopeo", () => skopeoPushPull(regs, layouts), oursLog);
+  s4 = await section("skopeo", () => skopeoPushPull(regs, layouts), oursLog);
   markPeaks("skopeo");
   if (s4) {
     const allRuns = (name, k) => s4.runs.map((r) => (r[name][k] == null ? "fail" : fmtS(r[name][k]))).join(", ");
@@ -892,16 +1303,21 @@ units: MB/s = 10^6 bytes/s, memory in MiB`));
     say(row("skopeo pull (best)", `${fmtS(s4.ours.pullBestMs)} [${allRuns("ours", "pullMs")}]`, `${fmtS(s4.distribution.pullBestMs)} [${allRuns("distribution", "pullMs")}]`, ratio(s4.ours.pullBestMs, s4.distribution.pullBestMs)));
   }
 
+  }
+
   // 5. TLS fallback
+  if (want(5)) {
   say(heading("5. TLS fallback", `skopeo inspect --tls-verify=false docker://<host>/${SMALL_REPO}:latest, ${CFG.inspectRuns} runs (a stall would show ~10 s)`));
-  const s5 = await section("inspect", () => skopeoInspect(regs), oursLog);
+  s5 = await section("inspect", () => skopeoInspect(regs), oursLog);
   markPeaks("inspect");
   const inspStr = (x) => (x?.medianMs == null ? "failed" : `median ${fmtS(x.medianMs)} max ${fmtS(x.maxMs)}`);
   if (s5) say(row("skopeo inspect", inspStr(s5.ours), inspStr(s5.distribution), ratio(s5.ours.medianMs, s5.distribution.medianMs)));
+  }
 
   // main instance done: its whole-run peak memory, then stop it so it does not compete with section 6
-  const peakOurs = runPeak.ours.stop();
-  const peakDist = runPeak.distribution.stop();
+  if (mainNeeded) {
+  peakOurs = runPeak.ours.stop();
+  peakDist = runPeak.distribution.stop();
   results.sections.runPeakRss = {
     ours: peakOurs.peak,
     oursByName: peakOurs.peakByName,
@@ -910,12 +1326,14 @@ units: MB/s = 10^6 bytes/s, memory in MiB`));
   };
   await stopChild(ours.cp);
   children.ours = null;
+  }
 
   // 6. memory
+  if (want(6)) {
   say(heading(`6. resident memory during a ${MEM_LABEL} monolithic push`, `process-tree VmRSS sampled every 100 ms (ours: a fresh scripts/start.mjs child = node + workerd; bare R2: a one-line
 Miniflare worker doing env.B.put(r.body) in its own process; distribution: the docker-registry process)
 push: one request streamed from a file with Content-Length (ours: POST ?digest=; bare R2: PUT; distribution: POST + PUT)`));
-  const s6 = await section("memory", () => memory(dist, mem), () => children.oursMem?.cp.tail);
+  s6 = await section("memory", () => memory(dist, mem), () => children.oursMem?.cp.tail);
   const memStr = (m) =>
     !m ? na : m.error ? `FAILED (${m.error.slice(0, 60)})` : `peak ${fmtMiB(m.peakRss)} (idle ${fmtMiB(m.idleRss)}) ${fmtRate(m.rate)}`;
   if (s6) {
@@ -925,12 +1343,16 @@ push: one request streamed from a file with Content-Length (ours: POST ?digest=;
     say(`  at the peak: ours ${byName(s6.ours.peakByName)}; bare R2 ${byName(s6.bareR2.peakByName)}`);
     say(`  bare R2 get of the same ${MEM_LABEL} object (curl, no front, no registry code): ${fmtRate(s6.bareR2.getRate)}`);
   }
+  }
+  if (mainNeeded) {
   say(`  peak RSS of the main instances during sections 1-5: ours ${fmtMiB(peakOurs.peak)} (${byName(peakOurs.peakByName)}), distribution ${fmtMiB(peakDist.peak)}`);
   say(`  per section, ours / distribution: ${Object.entries(sectionPeaks).map(([k, v]) => `${k} ${fmtMiB(v.ours.peak)} / ${fmtMiB(v.distribution.peak)}`).join(", ")}`);
+  }
 
   // 7. storage ops
+  if (want(7)) {
   say(heading("7. storage operations per request (ours, metrics-on instance; distribution: n/a)", "from X-Storage-Ops; DO = Durable Object calls, class A = R2 writes/lists, class B = R2 reads/heads;\npushes: written/pushed bytes (target 1.00) and bytes read (target 0)"));
-  const s7 = await section("storageOps", () => storageOps(), () => children.oursMetrics?.cp.tail);
+  s7 = await section("storageOps", () => storageOps(), () => children.oursMetrics?.cp.tail);
   if (s7) {
     const hasDo = Object.values(s7).some((r) => r.doCalls != null);
     const tbl = [["request", ...(hasDo ? ["DO"] : []), "class A", "class B", "deletes", "bytes written", "bytes read", "written/pushed", "distribution"]];
@@ -961,6 +1383,11 @@ push: one request streamed from a file with Content-Length (ours: POST ?digest=;
     }
   }
 
+  }
+
+  // 8. pull-through mirror
+  if (want(8)) s8 = await mirrorSection(dist);
+
   // summary
   results.meta.loadavgEnd = os.loadavg();
   results.meta.durationMs = performance.now() - started;
@@ -987,7 +1414,7 @@ push: one request streamed from a file with Content-Length (ours: POST ?digest=;
     sumRows.push([`${MEM_LABEL} bare R2 put: peak RSS, throughput`, `${fmtMiB(s6.bareR2.peakRss)}, ${fmtRate(s6.bareR2.rate)}`, na, ""]);
     sumRows.push([`${MEM_LABEL} bare R2 get (no front, no registry)`, fmtRate(s6.bareR2.getRate), na, ""]);
   }
-  sumRows.push(["peak RSS over sections 1-5", fmtMiB(peakOurs.peak), fmtMiB(peakDist.peak), rr(peakOurs.peak, peakDist.peak)]);
+  if (peakOurs) sumRows.push(["peak RSS over sections 1-5", fmtMiB(peakOurs.peak), fmtMiB(peakDist.peak), rr(peakOurs.peak, peakDist.peak)]);
   if (s7) {
     const opsStr = (r) => (r.error ? "FAILED" : `${r.doCalls != null ? `DO ${r.doCalls}, ` : ""}A ${r.classA}, B ${r.classB}`);
     const wrStr = (r) => (r.error ? "FAILED" : `${r.writtenRatio.toFixed(3)}, ${fmtInt(r.read)} B`);
@@ -997,6 +1424,7 @@ push: one request streamed from a file with Content-Length (ours: POST ?digest=;
     sumRows.push(["image push (3 layers): written/pushed, read", wrStr(s7.imagePush), na, ""]);
     sumRows.push([`chunked push ${CFG.chunkedSize / MiB} MiB: written/pushed, read`, wrStr(s7.blobPushChunked), na, ""]);
   }
+  if (s8) sumRows.push(...mirrorSummaryRows(s8));
   say(table(sumRows));
   say(`\nload average at end ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}; total ${fmtS(results.meta.durationMs)}`);
   say(anomalies.length ? `\nanomalies (${anomalies.length}):\n${anomalies.map((a) => `  - ${a}`).join("\n")}` : "\nanomalies: none detected");

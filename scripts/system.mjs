@@ -8,7 +8,7 @@ import { startFront } from "./front.mjs";
 import { ROOT, WORKERS } from "./workers.mjs";
 
 /** Miniflare options for one bundled worker (from scripts/build.mjs), with binding overrides. */
-function workerOptions(w, host, bindings) {
+function workerOptions(w, host, bindings, direct) {
   const dist = path.join(ROOT, w.dist);
   const fromConfig = JSON.parse(readFileSync(path.join(dist, "miniflare.json"), "utf8"));
   return {
@@ -18,8 +18,7 @@ function workerOptions(w, host, bindings) {
     scriptPath: path.join(dist, "index.js"),
     modulesRoot: dist,
     bindings: { ...fromConfig.bindings, ...bindings },
-    // Each worker gets its own socket, straight to the worker (no Miniflare entry worker in between).
-    unsafeDirectSockets: [{ host, port: 0 }],
+    ...(direct ? { unsafeDirectSockets: [{ host, port: 0 }] } : {}),
   };
 }
 
@@ -59,14 +58,17 @@ export async function startSystem(opts = {}) {
     r2Persist: path.join(stateDir, "r2"),
     kvPersist: path.join(stateDir, "kv"),
     durableObjectsPersist: path.join(stateDir, "do"),
-    workers: WORKERS.map((w) => workerOptions(w, host, bindings[w.name] ?? {})),
+    // The first worker (the registry) is served through Miniflare's entry socket, like `wrangler dev`;
+    // the others get a socket of their own. (A direct socket to the registry was tried: workerd then drops
+    // keep-alive connections after large multi-request uploads — tests/e2e big-blob.)
+    workers: WORKERS.map((w, i) => workerOptions(w, host, bindings[w.name] ?? {}, i > 0)),
     handleRuntimeStdio: opts.log === false ? () => undefined : undefined,
   });
-  await mf.ready;
+  const entry = await mf.ready;
   const fronts = [];
   const urls = {};
-  for (const w of WORKERS) {
-    const target = await mf.unsafeGetDirectURL(w.name);
+  for (const [i, w] of WORKERS.entries()) {
+    const target = i === 0 ? entry : await mf.unsafeGetDirectURL(w.name);
     const front = await startFront({ host, port: opts.ports?.[w.name] ?? w.port, target: target.href });
     fronts.push(front);
     urls[w.name] = `http://${host}:${front.address().port}`;

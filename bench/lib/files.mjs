@@ -123,14 +123,11 @@ export function manifestFor(config, layers) {
 }
 
 /**
- * An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding one image tagged `tag` whose only layer
- * is a tar (one file of `size` random bytes) compressed by gzip at level 0 (stored blocks): already gzip, so
- * skopeo pushes it as is. Returns { dir, layerSize, layerDigest }.
+ * One tar+gzip layer file in `blobs`: a tar holding one file `name` of `size` random bytes, compressed by gzip at
+ * level 0 (stored blocks): already gzip, so skopeo pushes it as is. Returns { digest, size, diffId }.
  */
-export async function bigLayout(dir, size, tag) {
-  const blobs = path.join(dir, "blobs", "sha256");
-  mkdirSync(blobs, { recursive: true });
-  const tmp = path.join(blobs, "tmp-layer");
+async function writeLayer(blobs, name, size) {
+  const tmp = path.join(blobs, `tmp-layer-${name}`);
   const tarHash = createHash("sha256");
   const gzHash = createHash("sha256");
   let gzSize = 0;
@@ -146,19 +143,32 @@ export async function bigLayout(dir, size, tag) {
     tarHash.update(b);
     return new Promise((resolve, reject) => gzip.write(b, (e) => (e ? reject(e) : resolve())));
   };
-  await w(tarHeader("big.bin", size));
+  await w(tarHeader(name, size));
   await feedRandom(size, w);
   await w(Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
   gzip.end();
   await done;
-  const layerDigest = "sha256:" + gzHash.digest("hex");
-  renameSync(tmp, path.join(blobs, layerDigest.slice(7)));
+  const digest = "sha256:" + gzHash.digest("hex");
+  renameSync(tmp, path.join(blobs, digest.slice(7)));
+  return { digest, size: gzSize, diffId: "sha256:" + tarHash.digest("hex") };
+}
+
+/**
+ * An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding one image tagged `tag` with one layer per
+ * entry of `sizes` (each a tar of one file of that many random bytes, gzip level 0: see writeLayer).
+ * Returns { dir, layers: [{ digest, size }], config: { digest, size }, manifestDigest, manifestSize, totalSize }.
+ */
+export async function imageLayout(dir, sizes, tag) {
+  const blobs = path.join(dir, "blobs", "sha256");
+  mkdirSync(blobs, { recursive: true });
+  const layers = [];
+  for (let i = 0; i < sizes.length; i++) layers.push(await writeLayer(blobs, sizes.length === 1 ? "big.bin" : `layer${i + 1}.bin`, sizes[i]));
   const config = Buffer.from(
     JSON.stringify({
       architecture: "amd64",
       os: "linux",
       config: { Cmd: ["/bin/true"] },
-      rootfs: { type: "layers", diff_ids: ["sha256:" + tarHash.digest("hex")] },
+      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
     }),
   );
   writeFileSync(path.join(blobs, sha256(config).slice(7)), config);
@@ -167,7 +177,7 @@ export async function bigLayout(dir, size, tag) {
       schemaVersion: 2,
       mediaType: MT.manifest,
       config: { mediaType: MT.config, digest: sha256(config), size: config.length },
-      layers: [{ mediaType: MT.layerGzip, digest: layerDigest, size: gzSize }],
+      layers: layers.map((l) => ({ mediaType: MT.layerGzip, digest: l.digest, size: l.size })),
     }),
   );
   writeFileSync(path.join(blobs, sha256(manifest).slice(7)), manifest);
@@ -187,5 +197,21 @@ export async function bigLayout(dir, size, tag) {
       ],
     }),
   );
-  return { dir, layerSize: gzSize, layerDigest };
+  return {
+    dir,
+    layers: layers.map(({ digest, size }) => ({ digest, size })),
+    config: { digest: sha256(config), size: config.length },
+    manifestDigest: sha256(manifest),
+    manifestSize: manifest.length,
+    totalSize: config.length + layers.reduce((a, l) => a + l.size, 0),
+  };
+}
+
+/**
+ * An OCI image layout holding one image tagged `tag` whose only layer is a tar (one file of `size` random bytes)
+ * compressed by gzip at level 0. Returns { dir, layerSize, layerDigest }.
+ */
+export async function bigLayout(dir, size, tag) {
+  const img = await imageLayout(dir, [size], tag);
+  return { dir, layerSize: img.layers[0].size, layerDigest: img.layers[0].digest };
 }

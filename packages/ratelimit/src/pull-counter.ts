@@ -20,6 +20,7 @@ export class PullCounter extends DurableObject<Record<string, unknown>> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec("CREATE TABLE IF NOT EXISTS pulls (at INTEGER NOT NULL)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS pulls_at ON pulls (at)");
   }
 
   /** Counts one pull if `count` and one is left; always reports what is left. */

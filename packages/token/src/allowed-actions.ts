@@ -1,0 +1,33 @@
+/**
+ * Reading a verified token's `access` claim for one resource.
+ * Spec: Docker "Token Scope Documentation" § Resource Provider Use (type and name must both match).
+ */
+import type { AccessClaims } from "./claims";
+
+/** The concrete actions `*` stands for on a repository. */
+export const REPOSITORY_ACTIONS = ["pull", "push", "delete"] as const;
+
+/** `repository(plugin)` → `repository`: resource classes are deprecated and must be treated as equal. */
+export function baseResourceType(type: string): string {
+  const paren = type.indexOf("(");
+  return paren === -1 ? type : type.slice(0, paren);
+}
+
+/**
+ * The actions the token grants on resource (`type`, `name`): the union over every matching entry, de-duplicated.
+ * Types match ignoring a resource class; names match exactly. For repositories `*` expands to pull, push and
+ * delete; for other types (e.g. `registry` `catalog`) actions are returned as written. Never throws.
+ */
+export function allowedActions(claims: AccessClaims, type: string, name: string): string[] {
+  const wanted = baseResourceType(type);
+  const isRepository = wanted === "repository";
+  const out = new Set<string>();
+  for (const entry of claims.access) {
+    if (baseResourceType(entry.type) !== wanted || entry.name !== name) continue;
+    for (const action of entry.actions) {
+      if (isRepository && action === "*") REPOSITORY_ACTIONS.forEach((a) => out.add(a));
+      else out.add(action);
+    }
+  }
+  return [...out];
+}

@@ -1,0 +1,32 @@
+/**
+ * `@registry/token`: Docker token authentication's JWT — verifying access tokens (the registry and the mirror),
+ * reading their grants, challenging clients, and signing tokens (the auth service). Runs in Node and workerd.
+ * Every export is listed by name. Spec: Docker "Token Authentication Specification", "Token Authentication
+ * Implementation", "Token Scope Documentation".
+ */
+export type { AccessEntry, AccessClaims } from "./claims";
+export { MAX_ACCESS_ENTRIES, isAccessEntry, isAccessList } from "./claims";
+
+export type { TokenErrorCode } from "./errors";
+export { TokenError } from "./errors";
+
+export { MAX_AUTHORIZATION_BYTES, isCompactJws, parseBearer } from "./bearer";
+
+export type { JwkSet, JwksCacheOptions } from "./jwks-cache";
+export { JwksCache } from "./jwks-cache";
+
+export type { VerifyOptions } from "./verify";
+export { verifyAccessToken } from "./verify";
+
+export { REPOSITORY_ACTIONS, allowedActions, baseResourceType } from "./allowed-actions";
+
+export type { ChallengeOptions } from "./challenge";
+export { formatChallenge } from "./challenge";
+
+export type { UnsignedClaims, SignOptions, SignedAccessToken } from "./sign";
+export { signAccessToken, isPrivateSigningJwk } from "./sign";
+
+export type { SigningKeyPair } from "./keys";
+export { generateSigningKey, toPublicJwk } from "./keys";
+
+export type { JWK } from "jose";

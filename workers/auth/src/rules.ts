@@ -1,0 +1,79 @@
+/**
+ * Access rules of an account: repository patterns and the actions allowed on them. A pattern is `*` (every
+ * repository), a prefix glob `org/*` (every repository below `org/`, at any depth, not `org` itself), or an exact
+ * repository name. Actions are `pull`, `push`, `delete`, or `*` for all three.
+ */
+import { isRepositoryName } from "@registry/core";
+import { badRequest } from "./errors";
+
+/** The actions a repository rule can grant. */
+export type RepositoryAction = "pull" | "push" | "delete";
+
+/** One rule: a repository pattern and the actions it grants there. */
+export interface Rule {
+  repository: string;
+  actions: (RepositoryAction | "*")[];
+}
+
+/** Every concrete repository action, in the order tokens list them. */
+export const REPOSITORY_ACTIONS: readonly RepositoryAction[] = ["pull", "push", "delete"];
+const RULE_ACTIONS = new Set<string>([...REPOSITORY_ACTIONS, "*"]);
+
+/** At most this many rules per account. */
+export const MAX_RULES = 100;
+
+/** True for `*`, `<repository-name>/*`, or a repository name. */
+export function isRepositoryPattern(pattern: string): boolean {
+  if (typeof pattern !== "string") return false;
+  if (pattern === "*") return true;
+  if (pattern.endsWith("/*")) return isRepositoryName(pattern.slice(0, -2));
+  return isRepositoryName(pattern);
+}
+
+/** True if `name` is matched by `pattern` (`*`, prefix glob `org/*`, or exact). */
+export function matchesPattern(pattern: string, name: string): boolean {
+  if (pattern === "*") return true;
+  if (pattern.endsWith("/*")) return name.startsWith(pattern.slice(0, -1)) && name.length > pattern.length - 1;
+  return pattern === name;
+}
+
+/** The concrete actions the rules allow on repository `name` (`*` expanded). */
+export function actionsFor(rules: readonly Rule[], name: string): Set<RepositoryAction> {
+  const out = new Set<RepositoryAction>();
+  for (const rule of rules) {
+    if (!matchesPattern(rule.repository, name)) continue;
+    for (const action of rule.actions) {
+      if (action === "*") REPOSITORY_ACTIONS.forEach((a) => out.add(a));
+      else out.add(action);
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates rules as given to the admin API: an array of `{repository, actions}` with a valid pattern and a
+ * non-empty list of known actions. Returns them normalized (actions de-duplicated). Throws 400 INVALID_REQUEST.
+ */
+export function parseRules(value: unknown): Rule[] {
+  if (!Array.isArray(value) || value.length > MAX_RULES) throw badRequest(`rules must be an array of at most ${MAX_RULES} rules`);
+  return value.map((raw, i) => {
+    const r = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+    if (typeof r.repository !== "string" || !isRepositoryPattern(r.repository)) {
+      throw badRequest(`rules[${i}].repository must be "*", "org/*" or a repository name`);
+    }
+    if (!Array.isArray(r.actions) || r.actions.length === 0 || !r.actions.every((a) => RULE_ACTIONS.has(a as string))) {
+      throw badRequest(`rules[${i}].actions must be a non-empty subset of pull, push, delete, *`);
+    }
+    return { repository: r.repository, actions: [...new Set(r.actions as Rule["actions"])] };
+  });
+}
+
+/**
+ * Rules from the `ANONYMOUS_PULL` variable: comma-separated repository patterns anyone may pull (`*` = all,
+ * empty = none). Throws Error for an invalid pattern (a configuration mistake must not silently open or close).
+ */
+export function anonymousPullRules(value: string | undefined): Rule[] {
+  const patterns = (value ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
+  for (const p of patterns) if (!isRepositoryPattern(p)) throw new Error(`ANONYMOUS_PULL: invalid repository pattern ${JSON.stringify(p)}`);
+  return patterns.map((repository) => ({ repository, actions: ["pull"] }));
+}

@@ -1,0 +1,104 @@
+import { parseScope } from "@registry/core";
+import { describe, expect, test } from "vitest";
+import { grantAccess, type Principal } from "../src/grants";
+import { anonymousPullRules, isRepositoryPattern, matchesPattern } from "../src/rules";
+import { clientAddress, parseAuthorization } from "../src/credentials";
+
+describe("repository patterns", () => {
+  test.each<[string, string, boolean]>([
+    ["*", "anything/at/all", true],
+    ["org/*", "org/app", true],
+    ["org/*", "org/team/app", true],
+    ["org/*", "org", false],
+    ["org/*", "organisation/app", false],
+    ["org/*", "other/org/app", false],
+    ["org/app", "org/app", true],
+    ["org/app", "org/app2", false],
+    ["org/app", "org/app/sub", false],
+  ])("%s matches %s: %s", (pattern, name, expected) => {
+    expect(matchesPattern(pattern, name)).toBe(expected);
+  });
+
+  test.each([
+    ["*", true],
+    ["org/*", true],
+    ["a/b/*", true],
+    ["org/app", true],
+    ["org/**", false],
+    ["*/app", false],
+    ["org*", false],
+    ["", false],
+    ["Org/app", false],
+    ["org/*/x", false],
+  ])("%j is a valid pattern: %s", (pattern, ok) => {
+    expect(isRepositoryPattern(pattern as string)).toBe(ok);
+  });
+
+  test("ANONYMOUS_PULL: comma-separated, blanks ignored, invalid patterns refused", () => {
+    expect(anonymousPullRules("")).toEqual([]);
+    expect(anonymousPullRules(undefined)).toEqual([]);
+    expect(anonymousPullRules(" public/* , library/alpine,")).toEqual([
+      { repository: "public/*", actions: ["pull"] },
+      { repository: "library/alpine", actions: ["pull"] },
+    ]);
+    expect(() => anonymousPullRules("public/**")).toThrow(/ANONYMOUS_PULL/);
+  });
+});
+
+describe("grantAccess", () => {
+  const principal: Principal = {
+    subject: "robot$ci",
+    rules: [
+      { repository: "ci/*", actions: ["pull", "push"] },
+      { repository: "ci/special", actions: ["delete"] },
+      { repository: "*", actions: ["pull"] },
+    ],
+    catalog: false,
+  };
+  const grant = (scopes: string[], p = principal) => grantAccess(scopes.map(parseScope), p);
+
+  test("rules add up; requested * means all three; unknown actions and types are dropped", () => {
+    expect(grant(["repository:ci/special:*"])).toEqual([{ type: "repository", name: "ci/special", actions: ["pull", "push", "delete"] }]);
+    expect(grant(["repository:ci/app:*"])).toEqual([{ type: "repository", name: "ci/app", actions: ["pull", "push"] }]);
+    expect(grant(["repository:x/y:push,pull,frobnicate"])).toEqual([{ type: "repository", name: "x/y", actions: ["pull"] }]);
+    expect(grant(["widget:x:pull", "registry:catalog:*", "registry:catalog:pull"])).toEqual([]);
+  });
+
+  test("host-prefixed names are matched as written", () => {
+    expect(grant(["repository:localhost:5000/ci/app:push"])).toEqual([]);
+    expect(grant(["repository:localhost:5000/ci/app:pull"])).toEqual([{ type: "repository", name: "localhost:5000/ci/app", actions: ["pull"] }]);
+  });
+
+  test("catalog needs the right and the * action", () => {
+    const p = { ...principal, catalog: true };
+    expect(grant(["registry:catalog:*"], p)).toEqual([{ type: "registry", name: "catalog", actions: ["*"] }]);
+    expect(grant(["registry:catalog:pull"], p)).toEqual([]);
+  });
+});
+
+describe("credentials and addresses", () => {
+  test("Basic parsing keeps colons in the secret and UTF-8 names", () => {
+    const enc = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+    expect(parseAuthorization(`Basic ${enc("robot$ci:a:b:c")}`)).toEqual({ kind: "basic", credentials: { username: "robot$ci", password: "a:b:c" } });
+    expect(parseAuthorization(`basic   ${enc("jürgen:pw")} `)).toEqual({ kind: "basic", credentials: { username: "jürgen", password: "pw" } });
+    expect(parseAuthorization(null)).toEqual({ kind: "none" });
+    expect(parseAuthorization("  ")).toEqual({ kind: "none" });
+  });
+
+  test.each([
+    ["203.0.113.7", "203.0.113.7"],
+    [" 203.0.113.7 ", "203.0.113.7"],
+    ["::ffff:203.0.113.7", "203.0.113.7"],
+    ["2001:db8:a:b:c:d:e:f", "2001:db8:a:b::/64"],
+    ["2001:0db8:000a:b::1", "2001:db8:a:b::/64"],
+    ["2001:db8::", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["", "unknown"],
+    ["not-an-ip", "unknown"],
+    ["1:2:3:4:5:6:7:8:9", "unknown"],
+    ["1::2::3", "unknown"],
+  ])("CF-Connecting-IP %j counts as %j", (header, expected) => {
+    const request = new Request("http://x/", { headers: header ? { "CF-Connecting-IP": header, "X-Forwarded-For": "10.0.0.1" } : { "X-Forwarded-For": "10.0.0.1" } });
+    expect(clientAddress(request)).toBe(expected);
+  });
+});
