@@ -11,12 +11,15 @@ const TLS_HANDSHAKE = 0x16;
 const READ_BUFFER = 1024 * 1024;
 const REFUSAL = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
-/** Listens on host:port and forwards to target (a URL). Resolves once listening, to the net.Server. */
+/**
+ * Listens on host:port and forwards to target (a URL, or set later with `server.setTarget(url)` — so the
+ * public ports are known before the runtime starts). Resolves once listening, to the net.Server.
+ */
 export function startFront({ host, port, target }) {
-  const to = new URL(target);
+  let to = target ? new URL(target) : undefined;
   const server = net.createServer({ noDelay: true }, (client) => {
     client.once("data", (first) => {
-      if (first[0] === TLS_HANDSHAKE) {
+      if (first[0] === TLS_HANDSHAKE || !to) {
         client.end(REFUSAL);
         return;
       }
@@ -52,6 +55,9 @@ export function startFront({ host, port, target }) {
     });
     client.on("error", () => client.destroy());
   });
+  server.setTarget = (url) => {
+    to = new URL(url);
+  };
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve(server));

@@ -1,20 +1,32 @@
-// `pnpm start`: bundles the workers, starts the whole system locally with state under .state/ and
-// prints where to push. Ports: REGISTRY_PORT (default 5080), MIRROR_PORT (5082). State: STATE_DIR (default .state).
-// Mirror: MIRROR_UPSTREAMS (JSON, see workers/mirror/wrangler.toml), MIRROR_DEFAULT_UPSTREAM, MIRROR_TAG_TTL,
+// `pnpm start`: bundles the workers, starts the whole system locally with state under .state/, makes a
+// local robot account and prints where to push and how to log in.
+//
+// Environment: REGISTRY_PORT (5080), AUTH_PORT (5081), MIRROR_PORT (5082) — 0 picks a free port;
+// STATE_DIR (.state); ANONYMOUS_PULL (repository patterns anyone may pull, default "*");
+// REGISTRY_AUTH=off (no token auth and writes open to anyone — benchmarks and experiments only);
+// STORAGE_METRICS=on (X-Storage-Ops on every response);
+// mirror: MIRROR_UPSTREAMS (JSON, see workers/mirror/wrangler.toml), MIRROR_DEFAULT_UPSTREAM, MIRROR_TAG_TTL,
 // MIRROR_RATE_LIMIT (anonymous pulls per window), MIRROR_RATE_WINDOW (seconds).
-// STORAGE_METRICS=on: per-request R2 operation counts in an X-Storage-Ops response header.
 import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "./workers.mjs";
 import { startSystem } from "./system.mjs";
 
-if (process.env.SKIP_BUILD !== "1") {
+const env = process.env;
+if (env.SKIP_BUILD !== "1") {
   execFileSync(process.execPath, [path.join(ROOT, "scripts", "build.mjs")], { stdio: "inherit" });
 }
-const env = process.env;
 const number = (v) => (v === undefined || v === "" ? undefined : Number(v));
+const stateDir = path.resolve(env.STATE_DIR ?? path.join(ROOT, ".state"));
+const auth = env.REGISTRY_AUTH !== "off";
 const system = await startSystem({
-  ports: { registry: number(env.REGISTRY_PORT) ?? 5080, mirror: number(env.MIRROR_PORT) ?? 5082 },
+  ports: { registry: number(env.REGISTRY_PORT) ?? 5080, auth: number(env.AUTH_PORT) ?? 5081, mirror: number(env.MIRROR_PORT) ?? 5082 },
+  stateDir,
+  auth,
+  writeAccess: auth ? "closed" : "open",
+  anonymousPull: env.ANONYMOUS_PULL,
+  storageMetrics: env.STORAGE_METRICS === "on",
   mirror: {
     upstreams: env.MIRROR_UPSTREAMS,
     defaultUpstream: env.MIRROR_DEFAULT_UPSTREAM,
@@ -22,19 +34,46 @@ const system = await startSystem({
     anonymousLimit: number(env.MIRROR_RATE_LIMIT),
     windowSec: number(env.MIRROR_RATE_WINDOW),
   },
-  stateDir: process.env.STATE_DIR,
-  // Local development only: anyone may push and delete (the deployed default is read-only).
-  writeAccess: "open",
-  // STORAGE_METRICS=on adds an X-Storage-Ops header (R2 operations and bytes) to every response.
-  storageMetrics: process.env.STORAGE_METRICS === "on",
 });
-const { registry, mirror } = system.urls;
+const { registry, auth: authUrl, mirror } = system.urls;
 const hostPort = new URL(registry).host;
+
+/** The local robot (push, pull, delete everywhere): made on the first start, its secret kept in the state dir. */
+async function localRobot() {
+  const file = path.join(stateDir, "local-robot.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const admin = { Authorization: `Bearer ${system.adminToken}`, "Content-Type": "application/json" };
+  await fetch(`${authUrl}/admin/robots/local`, { method: "DELETE", headers: admin });
+  const res = await fetch(`${authUrl}/admin/robots`, {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify({
+      name: "local",
+      description: "made by pnpm start",
+      rules: [{ repository: "*", actions: ["pull", "push", "delete"] }],
+      catalog: true,
+    }),
+  });
+  if (res.status !== 201) throw new Error(`creating the local robot: ${res.status} ${await res.text()}`);
+  const robot = await res.json();
+  writeFileSync(file, JSON.stringify({ name: robot.name, secret: robot.secret }), { mode: 0o600 });
+  return robot;
+}
+
 console.log(`registry  ${registry}`);
+console.log(`auth      ${authUrl}`);
 console.log(`mirror    ${mirror}`);
-console.log(`state     ${path.resolve(process.env.STATE_DIR ?? path.join(ROOT, ".state"))}`);
-console.log(`writes    open to anyone (local development only)`);
-console.log(`push      skopeo copy --dest-tls-verify=false oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
+console.log(`state     ${stateDir}`);
+if (auth) {
+  const robot = await localRobot();
+  console.log(`robot     ${robot.name} ${robot.secret}`);
+  console.log(`login     skopeo login --tls-verify=false -u '${robot.name}' -p '${robot.secret}' ${hostPort}`);
+  console.log(`push      skopeo copy --dest-tls-verify=false --dest-creds '${robot.name}:${robot.secret}' oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
+  console.log(`pull      anonymous for ${env.ANONYMOUS_PULL ?? "*"}; robots: node workers/auth/bin/robots.mjs (ADMIN_TOKEN in ${path.join(stateDir, "auth-secrets.json")})`);
+} else {
+  console.log(`writes    open to anyone, no token auth (REGISTRY_AUTH=off: local experiments only)`);
+  console.log(`push      skopeo copy --dest-tls-verify=false oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
+}
 console.log(`ready`);
 
 const stop = async () => {

@@ -1,7 +1,8 @@
 // Starts the whole system locally: every worker in one workerd (Miniflare), local R2/KV/Durable Object
 // state persisted on disk, each public service on its own port behind the TLS-sniffing front. Used by
 // `pnpm start`, the end-to-end tests and the benchmark.
-import { readFileSync } from "node:fs";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { startFront } from "./front.mjs";
@@ -13,7 +14,7 @@ function workerOptions(w, host, bindings, direct) {
   const fromConfig = JSON.parse(readFileSync(path.join(dist, "miniflare.json"), "utf8"));
   return {
     ...fromConfig,
-    name: w.name,
+    name: w.worker,
     modules: true,
     scriptPath: path.join(dist, "index.js"),
     modulesRoot: dist,
@@ -23,24 +24,58 @@ function workerOptions(w, host, bindings, direct) {
 }
 
 /**
+ * The local auth secrets, made once and kept in the state directory so tokens and accounts survive restarts:
+ * an ES256 signing key (SIGNING_KEYS) and the admin API token.
+ */
+function localAuthSecrets(stateDir) {
+  const file = path.join(stateDir, "auth-secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = { ...privateKey.export({ format: "jwk" }), kid: `local-${randomBytes(4).toString("hex")}`, alg: "ES256", use: "sig" };
+  const secrets = { signingKeys: JSON.stringify([jwk]), adminToken: randomBytes(24).toString("base64url") };
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
+
+/**
  * @param {{
  *   host?: string,
- *   ports?: { registry?: number, mirror?: number },
+ *   ports?: { registry?: number, auth?: number, mirror?: number },
  *   stateDir?: string,
+ *   auth?: boolean,
+ *   anonymousPull?: string,
  *   writeAccess?: "open" | "closed",
  *   storageMetrics?: boolean,
  *   mirror?: { upstreams?: string, defaultUpstream?: string, tagTtl?: number, anonymousLimit?: number, windowSec?: number },
  *   log?: boolean,
- * }} opts
- * @returns {Promise<{ urls: Record<string, string>, mf: Miniflare, stop: () => Promise<void> }>}
+ * }} opts  auth (default true): Docker token auth on the registry; false: no tokens, writes per writeAccess.
+ * @returns {Promise<{ urls: Record<string, string>, adminToken: string, mf: Miniflare, stop: () => Promise<void> }>}
  */
 export async function startSystem(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
   const stateDir = path.resolve(opts.stateDir ?? path.join(ROOT, ".state"));
+  const auth = opts.auth ?? true;
+  const secrets = localAuthSecrets(stateDir);
+
+  // Public ports first: the registry's challenge must name the auth service's real URL.
+  const fronts = {};
+  const urls = {};
+  for (const w of WORKERS) {
+    fronts[w.name] = await startFront({ host, port: opts.ports?.[w.name] ?? w.port });
+    urls[w.name] = `http://${host}:${fronts[w.name].address().port}`;
+  }
+
   const bindings = {
     registry: {
+      AUTH_REALM: auth ? `${urls.auth}/token` : "",
       WRITE_ACCESS: opts.writeAccess ?? "closed",
       STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
+    },
+    auth: {
+      SIGNING_KEYS: secrets.signingKeys,
+      ADMIN_TOKEN: secrets.adminToken,
+      ANONYMOUS_PULL: opts.anonymousPull ?? "*",
     },
     mirror: {
       STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
@@ -60,24 +95,20 @@ export async function startSystem(opts = {}) {
     durableObjectsPersist: path.join(stateDir, "do"),
     // The first worker (the registry) is served through Miniflare's entry socket, like `wrangler dev`;
     // the others get a socket of their own. (A direct socket to the registry was tried: workerd then drops
-    // keep-alive connections after large multi-request uploads — tests/e2e big-blob.)
+    // keep-alive connections after large multi-request uploads.)
     workers: WORKERS.map((w, i) => workerOptions(w, host, bindings[w.name] ?? {}, i > 0)),
     handleRuntimeStdio: opts.log === false ? () => undefined : undefined,
   });
   const entry = await mf.ready;
-  const fronts = [];
-  const urls = {};
   for (const [i, w] of WORKERS.entries()) {
-    const target = i === 0 ? entry : await mf.unsafeGetDirectURL(w.name);
-    const front = await startFront({ host, port: opts.ports?.[w.name] ?? w.port, target: target.href });
-    fronts.push(front);
-    urls[w.name] = `http://${host}:${front.address().port}`;
+    fronts[w.name].setTarget(i === 0 ? entry : await mf.unsafeGetDirectURL(w.worker));
   }
   return {
     urls,
+    adminToken: secrets.adminToken,
     mf,
     stop: async () => {
-      await Promise.all(fronts.map((f) => new Promise((r) => f.close(() => r()))));
+      await Promise.all(Object.values(fronts).map((f) => new Promise((r) => f.close(() => r()))));
       await mf.dispose();
     },
   };

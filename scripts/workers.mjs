@@ -1,12 +1,13 @@
-// The workers of the system: their wrangler config and where their bundle goes.
-// scripts/build.mjs bundles them, scripts/start.mjs and the tests run them.
+// The workers of the system: their wrangler config, where their bundle goes, their default public port.
+// scripts/build.mjs bundles them, scripts/start.mjs and the tests run them. `worker` is the wrangler name
+// (service bindings between workers name it).
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** name → { config, dist, port } (paths relative to the repository root; port = default public port). */
 export const WORKERS = [
-  { name: "registry", config: "wrangler.toml", dist: "workers/registry/dist", port: 5080 },
-  { name: "mirror", config: "workers/mirror/wrangler.toml", dist: "workers/mirror/dist", port: 5082 },
+  { name: "registry", worker: "edge-registry", config: "wrangler.toml", dist: "workers/registry/dist", port: 5080 },
+  { name: "auth", worker: "edge-registry-auth", config: "workers/auth/wrangler.toml", dist: "workers/auth/dist", port: 5081 },
+  { name: "mirror", worker: "edge-registry-mirror", config: "workers/mirror/wrangler.toml", dist: "workers/mirror/dist", port: 5082 },
 ];

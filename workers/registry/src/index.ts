@@ -1,4 +1,13 @@
-import { createRegistryApp, openAuthorize, readOnlyAuthorize, type Authorize, type RegistryApp } from "@registry/api";
+import {
+  cachedVerifier,
+  createRegistryApp,
+  openAuthorize,
+  readOnlyAuthorize,
+  tokenAuthorize,
+  type Authorize,
+  type RegistryApp,
+} from "@registry/api";
+import { JwksCache, type JwkSet } from "@registry/token";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
 import {
   createMeteredStores,
@@ -21,7 +30,17 @@ export interface Env {
   /** One Durable Object listing every repository (`/v2/_catalog`). */
   CATALOG: DurableObjectNamespace<CatalogIndex>;
   /**
-   * "open" lets anyone push and delete — only for local development, set by `pnpm start`.
+   * The public token endpoint (`https://auth.example.com/token`). Set: Docker token auth — every request needs a
+   * bearer token from the auth worker, verified here with its published keys (never a call per request).
+   */
+  AUTH_REALM?: string;
+  /** The service name tokens are issued for (their audience) and their issuer; must match the auth worker. */
+  AUTH_SERVICE?: string;
+  AUTH_ISSUER?: string;
+  /** Service binding to the auth worker, used only to fetch its JWKS (cached, refreshed on an unknown kid). */
+  AUTH?: Fetcher;
+  /**
+   * Without AUTH_REALM: "open" lets anyone push and delete — only for local development, set by `pnpm start`.
    * Anything else (the default) accepts reads only until token auth is configured.
    */
   WRITE_ACCESS?: string;
@@ -40,8 +59,23 @@ function namespaces(env: Env) {
 
 let cached: { env: Env; app: RegistryApp } | undefined;
 
+let tokenAuth: { env: Env; authorize: Authorize } | undefined;
+
+/** Token auth when a realm is configured; otherwise read-only, or open for local development. */
 function authorizeFor(env: Env): Authorize {
-  return env.WRITE_ACCESS === "open" ? openAuthorize : readOnlyAuthorize;
+  if (!env.AUTH_REALM) return env.WRITE_ACCESS === "open" ? openAuthorize : readOnlyAuthorize;
+  if (tokenAuth?.env !== env) {
+    const auth = env.AUTH;
+    const keys = new JwksCache(async () => {
+      const res = auth ? await auth.fetch("https://auth/.well-known/jwks.json") : await fetch(new URL("/.well-known/jwks.json", env.AUTH_REALM));
+      if (!res.ok) throw new Error(`JWKS: ${res.status}`);
+      return (await res.json()) as JwkSet;
+    });
+    const service = env.AUTH_SERVICE ?? "edge-registry";
+    const verify = cachedVerifier({ keys, issuer: env.AUTH_ISSUER ?? "edge-registry-auth", audience: service });
+    tokenAuth = { env, authorize: tokenAuthorize({ realm: env.AUTH_REALM, service, verify }) };
+  }
+  return tokenAuth.authorize;
 }
 
 /** Wiring only: bindings → stores → the /v2 app. Built once per isolate. */

@@ -1,0 +1,92 @@
+import { OciError, type RepositoryName } from "@registry/core";
+import { allowedActions, formatChallenge, parseBearer, verifyAccessToken, type AccessClaims, type JwksCache } from "@registry/token";
+import type { Access, Authorize, Grant } from "./context";
+
+export interface TokenAuthOptions {
+  /** The token endpoint clients are sent to, e.g. `https://auth.example.com/token`. */
+  realm: string;
+  /** The `service` clients name when they ask for a token (the token's audience). */
+  service: string;
+  /** Verifies a bearer token locally (signature, iss, aud, exp/nbf); throws on anything wrong. */
+  verify: (token: string) => Promise<AccessClaims>;
+}
+
+/**
+ * Docker token authentication for the /v2 API (Docker "Token Authentication Specification"): every request
+ * needs a bearer token whose `access` covers the route's need. No or bad token → 401 UNAUTHORIZED with a
+ * `WWW-Authenticate: Bearer realm,service,scope` challenge; a valid token without the needed actions → 401
+ * with `error="insufficient_scope"` and DENIED, so clients fetch a token for the new scope and try again.
+ * Tokens are verified locally: the auth service is never called per request.
+ */
+export function tokenAuthorize(options: TokenAuthOptions): Authorize {
+  return async (request: Request, access: Access): Promise<Grant> => {
+    const scope = scopeOf(access);
+    const token = parseBearer(request.headers.get("Authorization"));
+    if (!token) throw challenge(options, scope, "UNAUTHORIZED", "authentication required");
+    let claims: AccessClaims;
+    try {
+      claims = await options.verify(token);
+    } catch {
+      throw challenge(options, scope, "UNAUTHORIZED", "invalid or expired token");
+    }
+    if (access.type === "catalog" && !allowedActions(claims, "registry", "catalog").includes("*")) {
+      throw challenge(options, scope, "DENIED", "insufficient scope", true);
+    }
+    if (access.type === "repository") {
+      const granted = allowedActions(claims, "repository", access.repository);
+      if (!access.actions.every((a) => granted.includes(a))) {
+        throw challenge(options, scope, "DENIED", "insufficient scope", true);
+      }
+    }
+    return {
+      canPull: (repository: RepositoryName) => allowedActions(claims, "repository", repository).includes("pull"),
+    };
+  };
+}
+
+/** The scope a route needs, as a challenge names it. */
+function scopeOf(access: Access): string | undefined {
+  switch (access.type) {
+    case "none":
+      return undefined;
+    case "catalog":
+      return "registry:catalog:*";
+    case "repository":
+      return `repository:${access.repository}:${access.actions.join(",")}`;
+  }
+}
+
+function challenge(
+  options: TokenAuthOptions,
+  scope: string | undefined,
+  code: "UNAUTHORIZED" | "DENIED",
+  detail: string,
+  insufficient = false,
+): OciError {
+  const header = formatChallenge({
+    realm: options.realm,
+    service: options.service,
+    ...(scope ? { scope } : {}),
+    ...(insufficient ? { error: "insufficient_scope" } : {}),
+  });
+  return new OciError(code, { status: 401, detail, headers: { "WWW-Authenticate": header } });
+}
+
+/** Verified tokens kept per isolate (until they expire), so a pull does not redo the ES256 check. */
+const MAX_CACHED_TOKENS = 1000;
+
+/**
+ * A token verifier for `tokenAuthorize`: signature by a key from `keys` (the auth service's JWKS), `iss`,
+ * `aud`, exp/nbf with 30 s of skew. Successful checks are remembered until the token's `exp`.
+ */
+export function cachedVerifier(options: { keys: JwksCache; issuer: string; audience: string }): (token: string) => Promise<AccessClaims> {
+  const verified = new Map<string, AccessClaims>();
+  return async (token) => {
+    const hit = verified.get(token);
+    if (hit && hit.exp * 1000 > Date.now()) return hit;
+    const claims = await verifyAccessToken(token, options);
+    if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value as string);
+    verified.set(token, claims);
+    return claims;
+  };
+}
