@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 test("skopeo pushes and pulls an image with a 1 GiB layer", async () => {
-  await ok(["copy", "--dest-tls-verify=false", `oci:${layout.dir}:big`, `docker://${sys.host}/big/image:1`]);
+  await ok(["copy", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:big`, `docker://${sys.host}/big/image:1`]);
   const out = path.join(work, "pulled");
   await ok(["copy", "--src-tls-verify=false", `docker://${sys.host}/big/image:1`, `dir:${out}`]);
   const pulled = path.join(out, big.desc.digest.slice(7));
@@ -46,10 +46,10 @@ test("skopeo pushes and pulls an image with a 1 GiB layer", async () => {
 test("the same 1 GiB as many PATCH chunks, then as one monolithic PUT", async () => {
   const size = big.desc.size;
   const chunk = 32 * 1024 * 1024 + 17; // deliberately not a multiple of R2's part size
-  let loc = (await fetch(`${sys.registry}/v2/big/chunks/blobs/uploads/`, { method: "POST" })).headers.get("location")!;
+  let loc = (await sys.fetch(`${sys.registry}/v2/big/chunks/blobs/uploads/`, { method: "POST" })).headers.get("location")!;
   for (let start = 0; start < size; start += chunk) {
     const end = Math.min(size, start + chunk) - 1;
-    const res = await fetch(sys.registry + loc, {
+    const res = await sys.fetch(sys.registry + loc, {
       method: "PATCH",
       headers: { "Content-Range": `${start}-${end}`, "Content-Length": String(end - start + 1), "Content-Type": "application/octet-stream" },
       body: Readable.toWeb(createReadStream(blobFile, { start, end, highWaterMark: 1024 * 1024 })) as ReadableStream,
@@ -59,12 +59,12 @@ test("the same 1 GiB as many PATCH chunks, then as one monolithic PUT", async ()
     expect(res.headers.get("range")).toBe(`0-${end}`);
     loc = res.headers.get("location")!;
   }
-  const done = await fetch(`${sys.registry}${loc}?digest=${big.desc.digest}`, { method: "PUT" });
+  const done = await sys.fetch(`${sys.registry}${loc}?digest=${big.desc.digest}`, { method: "PUT" });
   expect(done.status, await done.text()).toBe(201);
   expect(await digestOfUrl(`${sys.registry}/v2/big/chunks/blobs/${big.desc.digest}`)).toBe(big.desc.digest);
 
-  const session = (await fetch(`${sys.registry}/v2/big/mono/blobs/uploads/`, { method: "POST" })).headers.get("location")!;
-  const put = await fetch(`${sys.registry}${session}?digest=${big.desc.digest}`, {
+  const session = (await sys.fetch(`${sys.registry}/v2/big/mono/blobs/uploads/`, { method: "POST" })).headers.get("location")!;
+  const put = await sys.fetch(`${sys.registry}${session}?digest=${big.desc.digest}`, {
     method: "PUT",
     headers: { "Content-Length": String(size), "Content-Type": "application/octet-stream" },
     body: Readable.toWeb(createReadStream(blobFile, { highWaterMark: 1024 * 1024 })) as ReadableStream,
@@ -76,7 +76,7 @@ test("the same 1 GiB as many PATCH chunks, then as one monolithic PUT", async ()
 
 async function digestOfUrl(url: string): Promise<string> {
   const { createHash } = await import("node:crypto");
-  const res = await fetch(url);
+  const res = await sys.fetch(url);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-length")).toBe(String(statSync(blobFile).size));
   const hash = createHash("sha256");

@@ -23,28 +23,29 @@ async function code(res: Response): Promise<string | undefined> {
 
 describe("failures leave nothing behind", () => {
   test("wrong digest on a chunked upload", async () => {
-    const start = await fetch(url("/v2/fail/app/blobs/uploads/"), { method: "POST" });
+    const start = await sys.fetch(url("/v2/fail/app/blobs/uploads/"), { method: "POST" });
     expect(start.status).toBe(202);
     const loc = start.headers.get("location")!;
-    const patch = await fetch(url(loc), { method: "PATCH", body: "some bytes", headers: { "Content-Type": "application/octet-stream" } });
+    const patch = await sys.fetch(url(loc), { method: "PATCH", body: "some bytes", headers: { "Content-Type": "application/octet-stream" } });
     expect(patch.status).toBe(202);
     const wrong = sha256("other bytes");
-    const put = await fetch(url(`${patch.headers.get("location")}?digest=${wrong}`), { method: "PUT" });
+    const put = await sys.fetch(url(`${patch.headers.get("location")}?digest=${wrong}`), { method: "PUT" });
     expect(put.status).toBe(400);
     expect(await code(put)).toBe("DIGEST_INVALID");
     for (const d of [wrong, sha256("some bytes")]) {
-      expect((await fetch(url(`/v2/fail/app/blobs/${d}`), { method: "HEAD" })).status).toBe(404);
+      expect((await sys.fetch(url(`/v2/fail/app/blobs/${d}`), { method: "HEAD" })).status).toBe(404);
     }
   });
 
   test("truncated upload: a client that dies mid-body", async () => {
     const digest = sha256(Buffer.alloc(100_000, 7));
     const net = await import("node:net");
+    const token = await sys.token("fail/trunc");
     const { hostname, port } = new URL(sys.registry);
     await new Promise<void>((resolve) => {
       const s = net.connect(Number(port), hostname, () => {
         s.write(
-          `POST /v2/fail/trunc/blobs/uploads/?digest=${digest} HTTP/1.1\r\nHost: ${sys.host}\r\nContent-Length: 100000\r\n\r\n`,
+          `POST /v2/fail/trunc/blobs/uploads/?digest=${digest} HTTP/1.1\r\nHost: ${sys.host}\r\nAuthorization: Bearer ${token}\r\nContent-Length: 100000\r\n\r\n`,
         );
         s.write(Buffer.alloc(50_000, 7));
         setTimeout(() => {
@@ -54,7 +55,7 @@ describe("failures leave nothing behind", () => {
       });
     });
     await new Promise((r) => setTimeout(r, 500));
-    expect((await fetch(url(`/v2/fail/trunc/blobs/${digest}`), { method: "HEAD" })).status).toBe(404);
+    expect((await sys.fetch(url(`/v2/fail/trunc/blobs/${digest}`), { method: "HEAD" })).status).toBe(404);
   });
 
   test.each([
@@ -65,7 +66,7 @@ describe("failures leave nothing behind", () => {
     ["PUT", "/v2/fail/app/manifests/latest", 400, "MANIFEST_INVALID"],
     ["GET", "/v2/fail/none/manifests/latest", 404, "MANIFEST_UNKNOWN"],
   ])("%s %s → %i %s", async (method, path, status, expected) => {
-    const res = await fetch(url(path), {
+    const res = await sys.fetch(url(path), {
       method,
       ...(method === "PUT" ? { body: "garbage", headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" } } : {}),
     });
@@ -77,12 +78,13 @@ describe("failures leave nothing behind", () => {
   test("blobs are never compressed on the fly, whatever Accept-Encoding says", async () => {
     const body = Buffer.alloc(200_000, "a");
     const digest = sha256(body);
-    const put = await fetch(url(`/v2/fail/gz/blobs/uploads/?digest=${digest}`), { method: "POST", body });
+    const put = await sys.fetch(url(`/v2/fail/gz/blobs/uploads/?digest=${digest}`), { method: "POST", body });
     expect(put.status).toBe(201);
     const http = await import("node:http");
+    const gzToken = await sys.token("fail/gz");
     const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
       http
-        .get(url(`/v2/fail/gz/blobs/${digest}`), { headers: { "Accept-Encoding": "gzip" } }, (res) => {
+        .get(url(`/v2/fail/gz/blobs/${digest}`), { headers: { "Accept-Encoding": "gzip", Authorization: `Bearer ${gzToken}` } }, (res) => {
           res.resume();
           resolve(res.headers);
         })

@@ -14,9 +14,9 @@ afterAll(async () => sys?.stop());
 const sha256 = (b: Buffer | string) => "sha256:" + createHash("sha256").update(b).digest("hex");
 
 /** A PATCH whose body is sent with Transfer-Encoding: chunked (no Content-Length), in small writes. */
-function chunkedPatch(url: string, data: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+function chunkedPatch(url: string, data: Buffer, token: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "PATCH", headers: { "Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked" } }, (res) => {
+    const req = http.request(url, { method: "PATCH", headers: { "Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked", Authorization: `Bearer ${token}` } }, (res) => {
       res.resume();
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
     });
@@ -29,21 +29,21 @@ function chunkedPatch(url: string, data: Buffer): Promise<{ status: number; head
 
 test("docker/containerd push: POST, one chunked PATCH without Content-Length, PUT ?digest", async () => {
   const data = randomBytes(20 * 1024 * 1024 + 333);
-  const start = await fetch(`${sys.registry}/v2/raw/docker/blobs/uploads/`, { method: "POST" });
+  const start = await sys.fetch(`${sys.registry}/v2/raw/docker/blobs/uploads/`, { method: "POST" });
   expect(start.status).toBe(202);
-  const patch = await chunkedPatch(sys.registry + start.headers.get("location"), data);
+  const patch = await chunkedPatch(sys.registry + start.headers.get("location"), data, (await sys.token("raw/docker"))!);
   expect(patch.status).toBe(202);
   expect(patch.headers.range).toBe(`0-${data.byteLength - 1}`);
   const digest = sha256(data);
-  const put = await fetch(`${sys.registry}${patch.headers.location}?digest=${digest}`, { method: "PUT" });
+  const put = await sys.fetch(`${sys.registry}${patch.headers.location}?digest=${digest}`, { method: "PUT" });
   expect(put.status).toBe(201);
-  const get = await fetch(`${sys.registry}/v2/raw/docker/blobs/${digest}`);
+  const get = await sys.fetch(`${sys.registry}/v2/raw/docker/blobs/${digest}`);
   expect(get.headers.get("content-length")).toBe(String(data.byteLength));
   expect(sha256(Buffer.from(await get.arrayBuffer()))).toBe(digest);
 });
 
 test("Link keeps the host and port the client used", async () => {
-  const config = await fetch(`${sys.registry}/v2/raw/tags/blobs/uploads/?digest=${sha256("{}")}`, { method: "POST", body: "{}" });
+  const config = await sys.fetch(`${sys.registry}/v2/raw/tags/blobs/uploads/?digest=${sha256("{}")}`, { method: "POST", body: "{}" });
   expect(config.status).toBe(201);
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -52,14 +52,14 @@ test("Link keeps the host and port the client used", async () => {
     layers: [],
   });
   for (const tag of ["a", "b", "c"]) {
-    const r = await fetch(`${sys.registry}/v2/raw/tags/manifests/${tag}`, {
+    const r = await sys.fetch(`${sys.registry}/v2/raw/tags/manifests/${tag}`, {
       method: "PUT",
       headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
       body: manifest,
     });
     expect(r.status).toBe(201);
   }
-  const page = await fetch(`${sys.registry}/v2/raw/tags/tags/list?n=2`);
+  const page = await sys.fetch(`${sys.registry}/v2/raw/tags/tags/list?n=2`);
   expect(page.headers.get("link")).toBe(`<${sys.registry}/v2/raw/tags/tags/list?n=2&last=b>; rel="next"`);
   expect(await page.json()).toEqual({ name: "raw/tags", tags: ["a", "b"] });
 });

@@ -53,7 +53,7 @@ afterAll(async () => {
 
 describe("skopeo copy", () => {
   test("push a single image and pull it back byte-exact (--preserve-digests)", async () => {
-    await ok(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout.dir}:single`, ref("e2e/single:1.0")]);
+    await ok(["copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:single`, ref("e2e/single:1.0")]);
     const raw = await ok(["inspect", TLS, "--raw", ref("e2e/single:1.0")]);
     expect(raw).toBe(readFileSync(path.join(layout.blobs, single.digest.slice(7)), "utf8"));
 
@@ -73,13 +73,13 @@ describe("skopeo copy", () => {
     expect(info.Layers).toHaveLength(2);
     const config = JSON.parse(await ok(["inspect", TLS, "--config", ref("e2e/single:1.0")])) as { rootfs: { diff_ids: string[] } };
     expect(config.rootfs.diff_ids).toHaveLength(2);
-    await ok(["copy", "--dest-tls-verify=false", `oci:${layout.dir}:single`, ref("e2e/single:2.0")]);
+    await ok(["copy", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:single`, ref("e2e/single:2.0")]);
     const tags = JSON.parse(await ok(["list-tags", TLS, ref("e2e/single")])) as { Tags: string[] };
     expect(tags.Tags).toEqual(["1.0", "2.0"]);
   });
 
   test("a multi-platform index with --all, and platform selection on inspect", async () => {
-    await ok(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout.dir}:multi`, ref("e2e/multi:latest")]);
+    await ok(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:multi`, ref("e2e/multi:latest")]);
     const raw = JSON.parse(await ok(["inspect", TLS, "--raw", ref("e2e/multi:latest")])) as { mediaType: string; manifests: unknown[] };
     expect(raw.mediaType).toBe(MT.index);
     expect(raw.manifests).toHaveLength(platforms.length);
@@ -103,7 +103,7 @@ describe("skopeo copy", () => {
   });
 
   test("docker v2s2 format", async () => {
-    await ok(["copy", "--format", "v2s2", "--dest-tls-verify=false", `oci:${layout.dir}:single`, ref("e2e/docker:v2")]);
+    await ok(["copy", "--format", "v2s2", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:single`, ref("e2e/docker:v2")]);
     const raw = JSON.parse(await ok(["inspect", TLS, "--raw", ref("e2e/docker:v2")])) as { mediaType: string };
     expect(raw.mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
     const out = path.join(work, "pulled-v2s2");
@@ -112,29 +112,29 @@ describe("skopeo copy", () => {
   });
 
   test("delete: the tag and the manifest are gone", async () => {
-    await ok(["copy", "--dest-tls-verify=false", `oci:${layout.dir}:single`, ref("e2e/delete:gone")]);
-    await ok(["delete", TLS, ref("e2e/delete:gone")]);
+    await ok(["copy", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:single`, ref("e2e/delete:gone")]);
+    await ok(["delete", TLS, "--creds", sys.creds, ref("e2e/delete:gone")]);
     const r = await skopeo(["inspect", TLS, ref("e2e/delete:gone")]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/manifest unknown/i);
-    const res = await fetch(`${sys.registry}/v2/e2e/delete/manifests/${single.digest}`);
+    const res = await sys.fetch(`/v2/e2e/delete/manifests/${single.digest}`);
     expect(res.status).toBe(404);
   });
 });
 
 describe("skopeo sync", () => {
   test("docker → dir, dir → docker, docker → docker", async () => {
-    await ok(["copy", "--dest-tls-verify=false", `oci:${layout.dir}:single`, ref("sync/src:a")]);
-    await ok(["copy", "--dest-tls-verify=false", `oci:${layout.dir}:single`, ref("sync/src:b")]);
+    await ok(["copy", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:single`, ref("sync/src:a")]);
+    await ok(["copy", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:single`, ref("sync/src:b")]);
     const dir = path.join(work, "sync-dir");
     await ok(["sync", "--src", "docker", "--dest", "dir", "--src-tls-verify=false", `${sys.host}/sync/src`, dir]);
     expect(readdirSync(dir).sort()).toEqual(["src:a", "src:b"]);
 
-    await ok(["sync", "--src", "dir", "--dest", "docker", "--dest-tls-verify=false", path.join(dir, "src:a"), `${sys.host}/back`]);
+    await ok(["sync", "--src", "dir", "--dest", "docker", "--dest-tls-verify=false", "--dest-creds", sys.creds, path.join(dir, "src:a"), `${sys.host}/back`]);
     const back = JSON.parse(await ok(["inspect", TLS, ref("back/src:a")])) as { Digest: string };
     expect(back.Digest).toBe(single.digest);
 
-    await ok(["sync", "--src", "docker", "--dest", "docker", "--src-tls-verify=false", "--dest-tls-verify=false", `${sys.host}/sync/src`, `${sys.host}/mirror`]);
+    await ok(["sync", "--src", "docker", "--dest", "docker", "--src-tls-verify=false", "--dest-tls-verify=false", "--dest-creds", sys.creds, `${sys.host}/sync/src`, `${sys.host}/mirror`]);
     const tags = JSON.parse(await ok(["list-tags", TLS, ref("mirror/src")])) as { Tags: string[] };
     expect(tags.Tags).toEqual(["a", "b"]);
   });
