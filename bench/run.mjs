@@ -156,7 +156,11 @@ async function startOurs(label, { metrics = false, env = {} } = {}) {
         ...process.env,
         SKIP_BUILD: "1",
         REGISTRY_PORT: "0",
+        AUTH_PORT: "0",
         MIRROR_PORT: "0", // other public services of the system (if any) on free ports too
+        // The bench's raw HTTP clients (wrk, curl, Node) carry no bearer tokens: measure the registry without
+        // token auth (verification of a cached token is an in-memory lookup per request).
+        REGISTRY_AUTH: "off",
         STATE_DIR: stateDir,
         STORAGE_METRICS: metrics ? "on" : "off",
         WRANGLER_SEND_METRICS: "false",
