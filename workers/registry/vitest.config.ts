@@ -9,7 +9,12 @@ export default defineConfig({
     cloudflareTest({
       main: path.resolve(__dirname, "src/index.ts"),
       wrangler: { configPath: path.resolve(__dirname, "../../wrangler.toml") },
-      miniflare: { bindings: { WRITE_ACCESS: "open" } },
+      // No AUTH_REALM here (token auth is tested end to end with the real auth worker: test/e2e/auth.test.ts),
+      // so the AUTH binding is never called; it only has to exist.
+      miniflare: {
+        bindings: { WRITE_ACCESS: "open", AUTH_REALM: "" },
+        serviceBindings: { AUTH: () => new Response("no auth service in these tests", { status: 503 }) },
+      },
     }),
   ],
   test: { name: "registry", include: ["test/**/*.test.ts"], testTimeout: 60_000 },
