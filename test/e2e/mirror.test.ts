@@ -216,4 +216,18 @@ describe("pull limits", () => {
     const v6c = await fetch(url, as("2001:db8:1:2:aaaa::3"));
     expect(v6c.headers.get("ratelimit-remaining")).toBe("0;w=3600");
   });
+
+  test("a token from the auth worker counts the pull against its account, with the higher limit", async () => {
+    const token = await limited.token("app");
+    const res = await fetch(`${limited.mirror}/v2/app/manifests/1`, {
+      headers: { Accept: M, "CF-Connecting-IP": "203.0.113.5", Authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("docker-ratelimit-source")).toBe(limited.robot.name);
+    expect(res.headers.get("ratelimit-limit")).toBe("200;w=3600");
+    const forged = await fetch(`${limited.mirror}/v2/app/manifests/1`, {
+      headers: { Accept: M, "CF-Connecting-IP": "198.51.100.200", Authorization: `Bearer ${token!.slice(0, -4)}AAAA` },
+    });
+    expect(forged.headers.get("docker-ratelimit-source")).toBe("198.51.100.200");
+  });
 });

@@ -11,6 +11,7 @@ import {
 } from "@registry/core";
 import {
   NativeDigest,
+  readChunks,
   type BlobContent,
   type BlobInfo,
   type BlobStore,
@@ -259,13 +260,11 @@ class PullThroughBlobs implements BlobStore {
     };
     const pump = async () => {
       const hash = new NativeDigest(digestAlgorithm(digest));
-      const reader = source.getReader();
       let held: Uint8Array | undefined;
       let received = 0;
       try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
+        // 1 MiB reads: per-chunk costs (three awaits, two stream writes) stay small against the bytes moved.
+        for await (const value of readChunks(source)) {
           received += value.byteLength;
           await hash.update(value);
           const previous = held;

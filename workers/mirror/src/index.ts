@@ -2,6 +2,7 @@ import { createRegistryApp, READ_ROUTES, type Authorize, type Grant } from "@reg
 import { OciError, type RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
+import { JwksCache, parseBearer, verifyAccessToken, type JwkSet } from "@registry/token";
 import {
   createMeteredStores,
   createStores,
@@ -37,6 +38,10 @@ export interface Env {
   RATE_LIMIT_ANONYMOUS?: string;
   RATE_LIMIT_AUTHENTICATED?: string;
   RATE_LIMIT_WINDOW?: string;
+  /** Service binding to the auth worker: its JWKS verifies the tokens of clients that send one. */
+  AUTH?: Fetcher;
+  AUTH_SERVICE?: string;
+  AUTH_ISSUER?: string;
   /** "on": every response carries `X-Storage-Ops` (what it cost in R2 operations and DO calls); benchmarks. */
   STORAGE_METRICS?: string;
   [secret: string]: unknown;
@@ -89,6 +94,30 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
   return response;
 }
 
+let keys: JwksCache | undefined;
+
+/**
+ * The account a request is authenticated as: the `sub` of a valid bearer token from the auth worker, counted
+ * with the authenticated limit; anything else (no token, anonymous or invalid token) counts as anonymous.
+ * The mirror never challenges: it is public, tokens only raise a client's limit.
+ */
+async function accountOf(request: Request, env: Env): Promise<string | null> {
+  const token = parseBearer(request.headers.get("Authorization"));
+  const auth = env.AUTH;
+  if (!token || !auth) return null;
+  keys ??= new JwksCache(async () => (await (await auth.fetch("https://auth/.well-known/jwks.json")).json()) as JwkSet);
+  try {
+    const claims = await verifyAccessToken(token, {
+      keys,
+      issuer: env.AUTH_ISSUER ?? "edge-registry-auth",
+      audience: env.AUTH_SERVICE ?? "edge-registry",
+    });
+    return claims.sub || null;
+  } catch {
+    return null;
+  }
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const ops = env.STORAGE_METRICS === "on" ? newStorageOps() : undefined;
@@ -97,6 +126,7 @@ export default {
       anonymousLimit: Number(env.RATE_LIMIT_ANONYMOUS ?? 100),
       accountLimit: Number(env.RATE_LIMIT_AUTHENTICATED ?? 200),
       windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
+      account: (r) => accountOf(r, env),
     });
     const response = await limited(request);
     if (ops) response.headers.set("X-Storage-Ops", formatStorageOps(ops));
