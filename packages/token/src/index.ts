@@ -13,7 +13,7 @@ export { TokenError } from "./errors";
 export { MAX_AUTHORIZATION_BYTES, isCompactJws, parseBearer } from "./bearer";
 
 export type { JwkSet, JwksCacheOptions } from "./jwks-cache";
-export { JwksCache } from "./jwks-cache";
+export { JwksCache, serviceJwks } from "./jwks-cache";
 
 export type { VerifyOptions } from "./verify";
 export { verifyAccessToken } from "./verify";

@@ -115,3 +115,18 @@ export class JwksCache {
     this.#fetchedAt = this.#now();
   }
 }
+
+/**
+ * A JwksCache over the auth service's published keys, fetched through `service` (a Workers service binding,
+ * or anything with a `fetch`) from `url`.
+ */
+export function serviceJwks(
+  service: { fetch(input: string): Promise<Response> },
+  url = "https://auth/.well-known/jwks.json",
+): JwksCache {
+  return new JwksCache(async () => {
+    const res = await service.fetch(url);
+    if (!res.ok) throw new Error(`JWKS ${url}: ${res.status}`);
+    return (await res.json()) as JwkSet;
+  });
+}

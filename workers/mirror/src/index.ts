@@ -2,7 +2,7 @@ import { createRegistryApp, READ_ROUTES, type Authorize, type Grant } from "@reg
 import { OciError, type RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
-import { JwksCache, parseBearer, verifyAccessToken, type JwkSet } from "@registry/token";
+import { parseBearer, serviceJwks, verifyAccessToken, type JwksCache } from "@registry/token";
 import {
   createMeteredStores,
   createStores,
@@ -105,7 +105,7 @@ async function accountOf(request: Request, env: Env): Promise<string | null> {
   const token = parseBearer(request.headers.get("Authorization"));
   const auth = env.AUTH;
   if (!token || !auth) return null;
-  keys ??= new JwksCache(async () => (await (await auth.fetch("https://auth/.well-known/jwks.json")).json()) as JwkSet);
+  keys ??= serviceJwks(auth);
   try {
     const claims = await verifyAccessToken(token, {
       keys,

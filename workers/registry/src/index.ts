@@ -7,7 +7,7 @@ import {
   type Authorize,
   type RegistryApp,
 } from "@registry/api";
-import { JwksCache, type JwkSet } from "@registry/token";
+import { serviceJwks } from "@registry/token";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
 import {
   createMeteredStores,
@@ -65,12 +65,10 @@ let tokenAuth: { env: Env; authorize: Authorize } | undefined;
 function authorizeFor(env: Env): Authorize {
   if (!env.AUTH_REALM) return env.WRITE_ACCESS === "open" ? openAuthorize : readOnlyAuthorize;
   if (tokenAuth?.env !== env) {
-    const auth = env.AUTH;
-    const keys = new JwksCache(async () => {
-      const res = auth ? await auth.fetch("https://auth/.well-known/jwks.json") : await fetch(new URL("/.well-known/jwks.json", env.AUTH_REALM));
-      if (!res.ok) throw new Error(`JWKS: ${res.status}`);
-      return (await res.json()) as JwkSet;
-    });
+    // Through the service binding, or else from the realm's host over the internet.
+    const keys = env.AUTH
+      ? serviceJwks(env.AUTH)
+      : serviceJwks({ fetch: (url) => fetch(url) }, new URL("/.well-known/jwks.json", env.AUTH_REALM).toString());
     const service = env.AUTH_SERVICE ?? "edge-registry";
     const verify = cachedVerifier({ keys, issuer: env.AUTH_ISSUER ?? "edge-registry-auth", audience: service });
     tokenAuth = { env, authorize: tokenAuthorize({ realm: env.AUTH_REALM, service, verify }) };
