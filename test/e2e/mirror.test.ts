@@ -15,6 +15,7 @@ import { Distribution, freePort } from "../support/upstream";
 
 const TAG_TTL = 2;
 let upstream: Distribution;
+let registryPort: number;
 let sys: RunningSystem;
 let work: string;
 let layout: OciLayout;
@@ -38,10 +39,14 @@ beforeAll(async () => {
   layout.tag(multi, "multi");
   await ok(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout.dir}:single`, `docker://${upstream.host}/library/app:1`]);
   await ok(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout.dir}:multi`, `docker://${upstream.host}/library/multi:1`]);
+  // Second upstream: this system's own registry, with token auth on (the mirror must do the token dance).
+  registryPort = await freePort();
   sys = await startSystem({
+    REGISTRY_PORT: String(registryPort),
     MIRROR_UPSTREAMS: JSON.stringify({
       [upstream.host]: { url: `http://${upstream.host}` },
       "docker.io": { url: `http://${upstream.host}`, libraryPrefix: true },
+      [`127.0.0.1:${registryPort}`]: { url: `http://127.0.0.1:${registryPort}` },
     }),
     MIRROR_DEFAULT_UPSTREAM: "docker.io",
     MIRROR_TAG_TTL: String(TAG_TTL),
@@ -119,6 +124,21 @@ describe("pull through the mirror", () => {
     const part = await fetch(`${sys.mirror}/v2/library/ranged/blobs/${layer.digest}`, { headers: { Range: "bytes=10-99" } });
     expect(part.status).toBe(206);
     expect(Buffer.from(await part.arrayBuffer())).toEqual(whole.subarray(10, 100));
+  });
+
+  test("an upstream with token auth (our own registry): the mirror follows its Bearer challenge", async () => {
+    await ok(["copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:single`, `docker://${sys.host}/team/app:v1`]);
+    expect((await fetch(`${sys.registry}/v2/team/app/manifests/v1`)).status).toBe(401);
+    const ns = `?ns=127.0.0.1:${registryPort}`;
+    const res = await fetch(`${sys.mirror}/v2/team/app/manifests/v1${ns}`, { headers: { Accept: M } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("docker-content-digest")).toBe(single.digest);
+    const manifest = JSON.parse(await res.text()) as { config: Descriptor; layers: Descriptor[] };
+    for (const d of [manifest.config, ...manifest.layers]) {
+      const blob = await fetch(`${sys.mirror}/v2/team/app/blobs/${d.digest}${ns}`);
+      expect(blob.status).toBe(200);
+      expect(sha256(Buffer.from(await blob.arrayBuffer()))).toBe(d.digest);
+    }
   });
 
   test("with the upstream stopped, cached content is still served (by digest, and a stale tag)", async () => {
