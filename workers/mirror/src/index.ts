@@ -1,6 +1,7 @@
 import { createRegistryApp, READ_ROUTES, type Authorize, type Grant } from "@registry/api";
 import { OciError, type RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
+import { withEdgeCache } from "./edge-cache";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
 import { parseBearer, serviceJwks, verifyAccessToken, type JwksCache } from "@registry/token";
 import {
@@ -42,6 +43,8 @@ export interface Env {
   AUTH?: Fetcher;
   AUTH_SERVICE?: string;
   AUTH_ISSUER?: string;
+  /** "off": do not keep content by digest in the edge cache (Cache API). */
+  EDGE_CACHE?: string;
   /** "on": every response carries `X-Storage-Ops` (what it cost in R2 operations and DO calls); benchmarks. */
   STORAGE_METRICS?: string;
   [secret: string]: unknown;
@@ -89,7 +92,8 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
     waitUntil: (work) => ctx.waitUntil(work),
     fills: env.BLOB_FILLS,
   });
-  const response = await app.fetch(request, { stores });
+  const cache = env.EDGE_CACHE === "off" ? undefined : caches.default;
+  const response = await withEdgeCache(request, upstream.host, cache, (w) => ctx.waitUntil(w), () => app.fetch(request, { stores }));
   if (ns) response.headers.set("OCI-Namespace", ns);
   return response;
 }
