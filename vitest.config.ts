@@ -11,6 +11,7 @@ export default defineConfig({
       "packages/token/vitest.config.ts",
       "workers/auth/vitest.config.ts",
       "workers/registry/vitest.config.ts",
+      "workers/mirror/vitest.config.ts",
       "test/vitest.config.ts",
     ],
   },
