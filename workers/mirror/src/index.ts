@@ -1,4 +1,4 @@
-import { createRegistryApp, READ_ROUTES, type Authorize, type Grant } from "@registry/api";
+import { createRegistryApp, READ_ROUTES, readOnlyAuthorize } from "@registry/api";
 import { OciError, type RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
 import { withEdgeCache } from "./edge-cache";
@@ -50,17 +50,11 @@ export interface Env {
   [secret: string]: unknown;
 }
 
-/** Reads are open to everyone; the mirror accepts no writes (its routes are the read routes only). */
-const readOnly: Authorize = async (_request, access) => {
-  if (access.type === "repository" && access.actions.some((a) => a !== "pull")) {
-    throw new OciError("UNSUPPORTED", { detail: "this mirror is read-only" });
-  }
-  const grant: Grant = { canPull: () => true };
-  return grant;
-};
-
-/** Built once per isolate; the stores are chosen per request (they depend on `?ns=`). */
-const app = createRegistryApp({ routes: READ_ROUTES, authorize: readOnly });
+/**
+ * Built once per isolate; the stores are chosen per request (they depend on `?ns=`). Only the read routes
+ * exist, and reads are open to everyone (the registry's read-only default).
+ */
+const app = createRegistryApp({ routes: READ_ROUTES, authorize: readOnlyAuthorize });
 let config: { raw: string; parsed: UpstreamConfig } | undefined;
 
 function upstreams(env: Env): UpstreamConfig {
@@ -82,10 +76,9 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
   } catch (e) {
     return e instanceof OciError ? e.toResponse(request.method === "HEAD") : Promise.reject(e);
   }
+  const namespaces = { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
   const stores = pullThroughStores({
-    local: ops
-      ? createMeteredStores(env.MIRROR_BUCKET, { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG }, ops)
-      : createStores(env.MIRROR_BUCKET, { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG }),
+    local: ops ? createMeteredStores(env.MIRROR_BUCKET, namespaces, ops) : createStores(env.MIRROR_BUCKET, namespaces),
     upstream: new UpstreamClient(upstream),
     cacheName: (repository) => cacheRepository(upstream, repository) as RepositoryName,
     tagTtlMs: Number(env.TAG_TTL ?? 300) * 1000,
