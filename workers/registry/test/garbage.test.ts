@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { call } from "./helpers";
+import { call, errorCode } from "./helpers";
 
 /**
  * No input produces a 5xx: generated garbage in every position of every route (names, references, digests,
@@ -68,5 +68,34 @@ test("no garbage request gets a 5xx", async () => {
     }
   }
   expect(count).toBeGreaterThan(250);
+  expect(failures).toEqual([]);
+});
+
+/** References no tag can be (the tag grammar is `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`) and that hold no `:`. */
+const IMPOSSIBLE_TAGS = [
+  ".INVALID_MANIFEST_NAME", "-", "-v1", "a".repeat(129), "a".repeat(300), "v1!", "a+b", "a%20b", "%00", "%ff%fe",
+  "\u00e9t\u00e9", "~", "a*", "a%2Fb",
+];
+
+test("a tag that cannot exist is not there for reads (404) and malformed for writes (400)", async () => {
+  const failures: string[] = [];
+  for (const tag of IMPOSSIBLE_TAGS) {
+    const path = `/v2/garbage/tags/manifests/${encodeURI(tag).replace(/%25/g, "%")}`;
+    for (const [method, status, code] of [
+      ["GET", 404, "MANIFEST_UNKNOWN"],
+      ["HEAD", 404, undefined],
+      ["PUT", 400, "MANIFEST_INVALID"],
+      ["DELETE", 400, "MANIFEST_INVALID"],
+    ] as const) {
+      const res = await call({
+        method,
+        path,
+        headers: method === "PUT" ? { "Content-Type": "application/vnd.oci.image.manifest.v1+json" } : {},
+        body: method === "PUT" ? "{}" : null,
+      });
+      const got = res.status === status && (code === undefined || (await errorCode(res)) === code);
+      if (!got) failures.push(`${method} ${path} → ${res.status}`);
+    }
+  }
   expect(failures).toEqual([]);
 });

@@ -2,6 +2,7 @@ import {
   artifactTypeOf,
   digestAlgorithm,
   digestOf,
+  isOciError,
   MAX_MANIFEST_BYTES,
   OciError,
   parseManifest,
@@ -9,17 +10,22 @@ import {
   referencedBlobs,
   type Descriptor,
   type Digest,
+  type Reference,
 } from "@registry/core";
 import type { ManifestWrite } from "@registry/storage";
 import type { Handler } from "../context";
 import { readLimited } from "../http";
 
-/** `GET|HEAD /v2/<name>/manifests/<reference>` — the exact bytes pushed (spec §"Pulling manifests"). */
+/**
+ * `GET|HEAD /v2/<name>/manifests/<reference>` — the exact bytes pushed (spec §"Pulling manifests"). A tag that
+ * cannot exist (bad characters, leading `.` or `-`, over 128 characters) names nothing: 404 MANIFEST_UNKNOWN, as
+ * distribution answers (and the conformance suite asks); a malformed digest stays 400 DIGEST_INVALID.
+ */
 export const getManifest: Handler = async ({ repository, params, head }, { stores }) => {
-  const ref = parseReference(params.reference ?? "");
+  const ref = referenceToRead(params.reference ?? "");
   const content = head ? null : await stores.manifests.get(repository, ref);
   const found = head ? await stores.manifests.stat(repository, ref) : content;
-  if (!found) throw new OciError("MANIFEST_UNKNOWN", { detail: { reference: params.reference } });
+  if (!found) throw manifestUnknown(params.reference);
   const headers = {
     "Content-Type": found.mediaType,
     "Content-Length": String(found.size),
@@ -79,6 +85,20 @@ export const deleteManifest: Handler = async ({ repository, params }, { stores }
     ref.kind === "tag"
       ? await stores.manifests.deleteTag(repository, ref.tag)
       : await stores.manifests.deleteManifest(repository, ref.digest);
-  if (!deleted) throw new OciError("MANIFEST_UNKNOWN", { detail: { reference: params.reference } });
+  if (!deleted) throw manifestUnknown(params.reference);
   return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
 };
+
+/** The reference of a read: parsed like any other, except that a tag that cannot exist is simply not there. */
+function referenceToRead(reference: string): Reference {
+  try {
+    return parseReference(reference);
+  } catch (e) {
+    if (isOciError(e) && e.code === "MANIFEST_INVALID") throw manifestUnknown(reference);
+    throw e;
+  }
+}
+
+function manifestUnknown(reference: string | undefined): OciError {
+  return new OciError("MANIFEST_UNKNOWN", { detail: { reference } });
+}
