@@ -1,12 +1,20 @@
 /**
- * The registry's error vocabulary: the 14 codes of the OCI distribution spec, their default HTTP statuses and
- * messages, and `OciError`, the one exception type the domain throws. Errors are data: code throws
- * `new OciError(code, {detail, headers})` and a single handler renders it with `toResponse()`.
+ * The registry's error vocabulary: the 14 codes of the OCI distribution spec plus distribution's `UNKNOWN`,
+ * their default HTTP statuses and messages, and `OciError`, the one exception type the domain throws. Errors
+ * are data: code throws `new OciError(code, {detail, headers})` and a single handler renders it with
+ * `toResponse()`.
  *
- * Spec: OCI distribution-spec, "Error Codes" (code-1 … code-14).
+ * Spec: OCI distribution-spec, "Error Codes" (code-1 … code-14); distribution's `errcode` package (UNKNOWN).
  */
 
-/** One of the 14 error codes the OCI distribution spec allows (spec "Error Codes"). No others may be sent. */
+/**
+ * One of the 14 error codes the OCI distribution spec allows (spec "Error Codes"), or `UNKNOWN`. No others may
+ * be sent. `UNKNOWN` is the reference registry's (distribution's `errcode.ErrorCodeUnknown`, registered beside
+ * the spec's UNSUPPORTED, UNAUTHORIZED, DENIED and TOOMANYREQUESTS): what it, as a pull-through proxy, answers
+ * when its upstream fails; clients that do not know a code read it as UNKNOWN anyway. The spec has no code for
+ * "the server could not do it", so this one is used for exactly that — with the status that says why (502,
+ * 503, 504 for a failing upstream).
+ */
 export type ErrorCode =
   | "BLOB_UNKNOWN"
   | "BLOB_UPLOAD_INVALID"
@@ -21,11 +29,13 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "DENIED"
   | "UNSUPPORTED"
-  | "TOOMANYREQUESTS";
+  | "TOOMANYREQUESTS"
+  | "UNKNOWN";
 
 /**
- * The spec's 14 codes with their default HTTP status and message (messages are the spec's descriptions,
- * statuses follow the endpoint table and the reference implementation). Spec: distribution-spec "Error Codes".
+ * The spec's 14 codes and UNKNOWN with their default HTTP status and message (messages are the spec's
+ * descriptions, statuses follow the endpoint table and the reference implementation; UNKNOWN's are
+ * distribution's). Spec: distribution-spec "Error Codes".
  */
 export const ERROR_CODES: Readonly<Record<ErrorCode, { status: number; message: string }>> = Object.freeze({
   BLOB_UNKNOWN: { status: 404, message: "blob unknown to registry" },
@@ -42,6 +52,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, { status: number; message: 
   DENIED: { status: 403, message: "requested access to the resource is denied" },
   UNSUPPORTED: { status: 405, message: "the operation is unsupported" },
   TOOMANYREQUESTS: { status: 429, message: "too many requests" },
+  UNKNOWN: { status: 500, message: "unknown error" },
 });
 
 /**

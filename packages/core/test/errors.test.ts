@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import { ERROR_CODES, OciError, isOciError } from "../src/index";
 import type { ErrorCode } from "../src/index";
 
-// distribution-spec "Error Codes": the 14 codes, and the statuses this registry answers them with.
+// distribution-spec "Error Codes": the 14 codes, and the statuses this registry answers them with; and
+// distribution's UNKNOWN (what a failing upstream is answered with, status 502/503/504 given at the throw).
 const codes: [ErrorCode, number, string][] = [
   ["BLOB_UNKNOWN", 404, "blob unknown to registry"],
   ["BLOB_UPLOAD_INVALID", 400, "blob upload invalid"],
@@ -18,10 +19,11 @@ const codes: [ErrorCode, number, string][] = [
   ["DENIED", 403, "requested access to the resource is denied"],
   ["UNSUPPORTED", 405, "the operation is unsupported"],
   ["TOOMANYREQUESTS", 429, "too many requests"],
+  ["UNKNOWN", 500, "unknown error"],
 ];
 
 describe("ERROR_CODES", () => {
-  test("has exactly the spec's 14 codes", () => {
+  test("has exactly the spec's 14 codes and UNKNOWN", () => {
     expect(Object.keys(ERROR_CODES).sort()).toEqual(codes.map(([c]) => c).sort());
   });
 
@@ -73,6 +75,13 @@ describe("OciError", () => {
     const response = error.toResponse();
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({ errors: [{ code: "SIZE_INVALID", message: "manifest too big" }] });
+  });
+
+  test("a failing upstream: UNKNOWN with a gateway status and a message that names it", async () => {
+    const message = "upstream docker.io (https://registry-1.docker.io) timed out after 30 s";
+    const response = new OciError("UNKNOWN", { status: 504, message, detail: { upstream: "docker.io" } }).toResponse();
+    expect(response.status).toBe(504);
+    expect(await response.json()).toEqual({ errors: [{ code: "UNKNOWN", message, detail: { upstream: "docker.io" } }] });
   });
 
   test("headers are copied, not shared", () => {
