@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -24,13 +25,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), "auth-e2e-"));
   layout = new OciLayout(path.join(work, "layout"));
   layout.tag(layout.image({ layers: [layout.layer("a.txt", "auth test\n")] }), "img");
-  const admin = (JSON.parse(readFileSync(path.join(sys.stateDir, "auth-secrets.json"), "utf8")) as { adminToken: string }).adminToken;
-  const out = execFileSync(
-    process.execPath,
-    [path.join(ROOT, "workers/auth/bin/robots.mjs"), "create", "ci", "--rule", "ci/*=pull,push", "--json", "--url", sys.auth, "--admin-token", admin],
-    { encoding: "utf8" },
-  );
-  robot = JSON.parse(out) as { name: string; secret: string };
+  robot = createRobot("ci", "ci/*=pull,push");
   for (const repo of ["public/app", "private/app"]) {
     await ok(["copy", "--dest-tls-verify=false", "--dest-creds", sys.creds, `oci:${layout.dir}:img`, `docker://${sys.host}/${repo}:1`]);
   }
@@ -42,6 +37,29 @@ afterAll(async () => {
 });
 
 const ref = (repo: string) => `docker://${sys.host}/${repo}`;
+
+/** The operators' CLI (workers/auth/bin/robots.mjs) against this system, with its admin token; returns stdout. */
+function robotsCli(...args: string[]): string {
+  const admin = (JSON.parse(readFileSync(path.join(sys.stateDir, "auth-secrets.json"), "utf8")) as { adminToken: string }).adminToken;
+  return execFileSync(process.execPath, [path.join(ROOT, "workers/auth/bin/robots.mjs"), ...args, "--url", sys.auth, "--admin-token", admin], {
+    encoding: "utf8",
+  });
+}
+
+/** A robot made with the CLI, allowed only what `rule` says (plus the anonymous pull rules). */
+function createRobot(name: string, rule: string): { name: string; secret: string } {
+  return JSON.parse(robotsCli("create", name, "--rule", rule, "--json")) as { name: string; secret: string };
+}
+
+/** A token for `who` from the realm, for these scopes (the auth worker grants the part it may). */
+async function tokenFor(who: { name: string; secret: string }, ...scopes: string[]): Promise<string> {
+  const query = scopes.map((s) => `scope=${encodeURIComponent(s)}`).join("&");
+  const res = await fetch(`${sys.auth}/token?service=edge-registry&${query}`, {
+    headers: { Authorization: `Basic ${Buffer.from(`${who.name}:${who.secret}`).toString("base64")}` },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}
 
 function challenge(res: Response): Record<string, string> {
   const header = res.headers.get("www-authenticate") ?? "";
@@ -123,9 +141,65 @@ describe("real clients", () => {
   test("--dest-creds works too; a revoked robot is refused at once", async () => {
     const creds = `${robot.name}:${robot.secret}`;
     await ok(["copy", "--dest-tls-verify=false", "--dest-creds", creds, `oci:${layout.dir}:img`, ref("ci/app:build-2")]);
-    const admin = (JSON.parse(readFileSync(path.join(sys.stateDir, "auth-secrets.json"), "utf8")) as { adminToken: string }).adminToken;
-    execFileSync(process.execPath, [path.join(ROOT, "workers/auth/bin/robots.mjs"), "revoke", "ci", "--url", sys.auth, "--admin-token", admin]);
+    robotsCli("revoke", "ci");
     const after = await skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", creds, `oci:${layout.dir}:img`, ref("ci/app:build-3")]);
     expect(after.code).not.toBe(0);
+  });
+});
+
+describe("cross-repository mount as a restricted robot (never from a repository it cannot pull)", () => {
+  let mounter: { name: string; secret: string };
+  let secret: string;
+  let shared: { digest: string; bytes: string };
+
+  /** Pushes a blob as the local robot (POST ?digest=) and returns its digest. */
+  async function pushBlob(repository: string, bytes: string): Promise<string> {
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const res = await sys.fetch(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: "POST", body: bytes });
+    expect(res.status).toBe(201);
+    return digest;
+  }
+
+  function mount(token: string, target: string, digest: string, from?: string): Promise<Response> {
+    const query = `?mount=${digest}${from ? `&from=${from}` : ""}`;
+    return fetch(`${sys.registry}/v2/${target}/blobs/uploads/${query}`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+  }
+
+  function getBlob(token: string, repository: string, digest: string): Promise<Response> {
+    return fetch(`${sys.registry}/v2/${repository}/blobs/${digest}`, { headers: { Authorization: `Bearer ${token}` } });
+  }
+
+  beforeAll(async () => {
+    mounter = createRobot("mounter", "ci/*=pull,push");
+    secret = await pushBlob("private/app", `only in the private repository ${Date.now()}`);
+    const bytes = `anyone may pull this ${Date.now()}`;
+    shared = { digest: await pushBlob("public/app", bytes), bytes };
+  });
+
+  test("a blob only in a private repository: 202 with and without from, and unreadable from the target", async () => {
+    // the robot asks for pull on the private repository too; the auth worker leaves it out
+    const token = await tokenFor(mounter, "repository:ci/mount:pull,push", "repository:private/app:pull");
+    expect((await getBlob(token, "private/app", secret)).status).toBe(401);
+    for (const from of [undefined, "private/app"]) {
+      const res = await mount(token, "ci/mount", secret, from);
+      expect(res.status, String(from)).toBe(202);
+      expect(res.headers.get("location")).toMatch(/^\/v2\/ci\/mount\/blobs\/uploads\/[0-9a-f-]{36}$/);
+      expect(res.headers.get("docker-content-digest")).toBeNull();
+      const read = await getBlob(token, "ci/mount", secret);
+      expect(read.status).toBe(404);
+      expect(((await read.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("BLOB_UNKNOWN");
+    }
+  });
+
+  test("from a repository its token can pull (here anonymously pullable): 201 with and without from", async () => {
+    const token = await tokenFor(mounter, "repository:ci/mounted:pull,push", "repository:public/app:pull");
+    const withFrom = await mount(token, "ci/mounted", shared.digest, "public/app");
+    expect(withFrom.status).toBe(201);
+    expect(withFrom.headers.get("docker-content-digest")).toBe(shared.digest);
+    expect(await (await getBlob(token, "ci/mounted", shared.digest)).text()).toBe(shared.bytes);
+
+    const other = await tokenFor(mounter, "repository:ci/mounted2:pull,push", "repository:public/app:pull");
+    expect((await mount(other, "ci/mounted2", shared.digest)).status).toBe(201);
+    expect(await (await getBlob(other, "ci/mounted2", shared.digest)).text()).toBe(shared.bytes);
   });
 });

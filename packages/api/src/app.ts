@@ -95,7 +95,7 @@ export function errorResponse(e: unknown, head = false): Response {
   });
 }
 
-const everything: Grant = { canPull: () => true };
+const everything: Grant = { canPull: () => true, pullable: "any" };
 
 /** Reads for everyone, writes for nobody: the safe default when no auth is configured. */
 export const readOnlyAuthorize: Authorize = async (_request, access) => {

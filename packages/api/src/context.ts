@@ -17,6 +17,11 @@ export type Authorize = (request: Request, access: Access) => Promise<Grant>;
 export interface Grant {
   /** May the caller pull from this other repository (cross-repository mount)? */
   canPull(repository: RepositoryName): boolean | Promise<boolean>;
+  /**
+   * Every repository the caller's credentials let it pull (for a token: those its `access` names with pull),
+   * the only places a mount without `from` may take a blob from; `"any"` when access is not restricted.
+   */
+  readonly pullable: readonly RepositoryName[] | "any";
 }
 
 /** The dependencies every handler receives. */

@@ -1,5 +1,13 @@
-import { OciError, type RepositoryName } from "@registry/core";
-import { allowedActions, formatChallenge, parseBearer, verifyAccessToken, type AccessClaims, type JwksCache } from "@registry/token";
+import { isRepositoryName, OciError, type RepositoryName } from "@registry/core";
+import {
+  allowedActions,
+  formatChallenge,
+  parseBearer,
+  repositoriesAllowing,
+  verifyAccessToken,
+  type AccessClaims,
+  type VerifyOptions,
+} from "@registry/token";
 import type { Access, Authorize, Grant } from "./context";
 
 export interface TokenAuthOptions {
@@ -38,9 +46,8 @@ export function tokenAuthorize(options: TokenAuthOptions): Authorize {
         throw challenge(options, scope, "DENIED", "insufficient scope", true);
       }
     }
-    return {
-      canPull: (repository: RepositoryName) => allowedActions(claims, "repository", repository).includes("pull"),
-    };
+    const pullable = repositoriesAllowing(claims, "pull").filter(isRepositoryName) as RepositoryName[];
+    return { canPull: (repository: RepositoryName) => pullable.includes(repository), pullable };
   };
 }
 
@@ -77,9 +84,12 @@ const MAX_CACHED_TOKENS = 1000;
 
 /**
  * A token verifier for `tokenAuthorize`: signature by a key from `keys` (the auth service's JWKS), `iss`,
- * `aud`, exp/nbf with 30 s of skew. Successful checks are remembered until the token's `exp`.
+ * `aud`, exp/nbf with 30 s of skew, and a lifetime (`exp - iat`) of at most `maxLifetimeSec` when given.
+ * Successful checks are remembered until the token's `exp`.
  */
-export function cachedVerifier(options: { keys: JwksCache; issuer: string; audience: string }): (token: string) => Promise<AccessClaims> {
+export function cachedVerifier(
+  options: Pick<VerifyOptions, "keys" | "issuer" | "audience" | "maxLifetimeSec">,
+): (token: string) => Promise<AccessClaims> {
   const verified = new Map<string, AccessClaims>();
   return async (token) => {
     const hit = verified.get(token);

@@ -8,6 +8,7 @@ export type {
   ManifestRef,
   ManifestStore,
   ManifestWrite,
+  MountSources,
   Page,
   RegistryStores,
   UploadBody,

@@ -42,11 +42,15 @@ export interface BlobStore {
   /** Removes the repository's link to the blob; the bytes stay while other repositories use them. */
   delete(repository: RepositoryName, digest: Digest): Promise<boolean>;
   /**
-   * Links a blob into `to` (cross-repository mount). With `from`, only that repository is a source;
-   * without it, any repository's copy will do. Returns null when there is nothing to mount.
+   * Links a blob into `to` (cross-repository mount) from the first of `sources` that holds it; no other
+   * repository is looked at (an empty list looks at none). `"any"` takes any repository's copy: only for a
+   * registry whose access is not restricted. Returns null when there is nothing to mount.
    */
-  mount(to: RepositoryName, digest: Digest, from?: RepositoryName): Promise<BlobInfo | null>;
+  mount(to: RepositoryName, digest: Digest, sources: MountSources): Promise<BlobInfo | null>;
 }
+
+/** Where a cross-repository mount may take a blob from: these repositories, in order, or any repository. */
+export type MountSources = readonly RepositoryName[] | "any";
 
 /** Where an upload session stands: `size` bytes received so far. */
 export interface UploadStatus {

@@ -1,8 +1,14 @@
 import type { Digest, RepositoryName } from "@registry/core";
-import { parseBlobRecord, readBlob } from "./blob-record";
+import { parseBlobRecord, readBlob, type BlobRecord } from "./blob-record";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
-import type { BlobContent, BlobInfo, BlobStore, ByteRange } from "./ports";
+import type { BlobContent, BlobInfo, BlobStore, ByteRange, MountSources } from "./ports";
+
+/** A blob record found for a mount, and the repository it was found in (null: the global index). */
+interface Found {
+  source: RepositoryName | null;
+  record: BlobRecord;
+}
 
 /**
  * Blobs: bytes in R2, each repository's links to them in its Durable Object index. A HEAD is one index
@@ -35,16 +41,25 @@ export class R2BlobStore implements BlobStore {
     return this.indexes.repository(repository).unlinkBlob(digest);
   }
 
-  async mount(to: RepositoryName, digest: Digest, from?: RepositoryName): Promise<BlobInfo | null> {
-    const record = from ? await this.indexes.repository(from).blob(digest) : await this.globalRecord(digest);
-    if (!record) return null;
-    await this.indexes.repository(to).linkBlob(digest, record);
-    return { digest, size: record.size };
+  async mount(to: RepositoryName, digest: Digest, sources: MountSources): Promise<BlobInfo | null> {
+    const found = sources === "any" ? await this.globalRecord(digest) : await this.firstRecord(sources, digest);
+    if (!found) return null;
+    if (found.source !== to) await this.indexes.repository(to).linkBlob(digest, found.record);
+    return { digest, size: found.record.size };
+  }
+
+  /** The blob's record in the first of `repositories` that links it, one index call each until found. */
+  private async firstRecord(repositories: readonly RepositoryName[], digest: Digest): Promise<Found | null> {
+    for (const source of repositories) {
+      const record = await this.indexes.repository(source).blob(digest);
+      if (record) return { source, record };
+    }
+    return null;
   }
 
   /** Any repository's copy of a blob, from the global blob index in R2. */
-  private async globalRecord(digest: Digest) {
+  private async globalRecord(digest: Digest): Promise<Found | null> {
     const obj = await this.bucket.get(keys.blob(digest));
-    return obj ? parseBlobRecord(await obj.text()) : null;
+    return obj ? { source: null, record: parseBlobRecord(await obj.text()) } : null;
   }
 }

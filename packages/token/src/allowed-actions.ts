@@ -31,3 +31,16 @@ export function allowedActions(claims: AccessClaims, type: string, name: string)
   }
   return [...out];
 }
+
+/**
+ * The names of the repositories on which the token grants `action` (`*` included), in the order the token lists
+ * them, each once. Names are as written in the token, not validated. Never throws.
+ */
+export function repositoriesAllowing(claims: AccessClaims, action: string): string[] {
+  const names = new Set<string>();
+  for (const entry of claims.access) {
+    if (baseResourceType(entry.type) !== "repository" || names.has(entry.name)) continue;
+    if (allowedActions(claims, "repository", entry.name).includes(action)) names.add(entry.name);
+  }
+  return [...names];
+}

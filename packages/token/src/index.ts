@@ -18,7 +18,7 @@ export { JwksCache, serviceJwks } from "./jwks-cache";
 export type { VerifyOptions } from "./verify";
 export { verifyAccessToken } from "./verify";
 
-export { REPOSITORY_ACTIONS, allowedActions, baseResourceType } from "./allowed-actions";
+export { REPOSITORY_ACTIONS, allowedActions, baseResourceType, repositoriesAllowing } from "./allowed-actions";
 
 export type { ChallengeOptions } from "./challenge";
 export { formatChallenge } from "./challenge";

@@ -15,6 +15,11 @@ export interface VerifyOptions {
   audience: string;
   /** Seconds of clock skew tolerated on exp / nbf / iat (default 30). */
   clockToleranceSec?: number;
+  /**
+   * Longest lifetime (`exp - iat`, seconds) accepted, however well signed: a token minted to live for days is
+   * refused even while it is valid. Unset: no limit.
+   */
+  maxLifetimeSec?: number;
   now?: Date;
 }
 
@@ -29,7 +34,8 @@ function invalid(message: string, cause?: unknown): TokenError {
 /**
  * Verifies a compact JWS access token and returns its claims. Checks: ES256 signature by a key of the set named
  * by the header's `kid` (required); `iss` equals `issuer`; `aud` contains `audience`; `exp`, `nbf` and `iat`
- * present and consistent with now (± tolerance); `sub` a string (`""` = anonymous), `jti` non-empty; `access`
+ * present and consistent with now (± tolerance); `exp - iat` at most `maxLifetimeSec` when given (a token
+ * without `iat` is refused whatever its lifetime); `sub` a string (`""` = anonymous), `jti` non-empty; `access`
  * an array of `{type, name, actions[]}`. Throws `TokenError`: TOKEN_MISSING (empty), TOKEN_EXPIRED (past exp),
  * TOKEN_INVALID (anything else).
  */
@@ -60,6 +66,9 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
     throw invalid("exp, nbf and iat must be numbers");
   }
   if (iat > now.getTime() / 1000 + tolerance) throw invalid("token is issued in the future");
+  if (options.maxLifetimeSec !== undefined && exp - iat > options.maxLifetimeSec) {
+    throw invalid(`token lifetime ${exp - iat} s exceeds ${options.maxLifetimeSec} s`);
+  }
   if (!(typeof aud === "string" || (Array.isArray(aud) && aud.every((a) => typeof a === "string")))) {
     throw invalid("aud must be a string or strings");
   }

@@ -159,3 +159,38 @@ describe("verifyAccessToken refuses every attack", () => {
     }
   });
 });
+
+describe("verifyAccessToken caps a token's lifetime (exp - iat) when asked", () => {
+  const CAP = { maxLifetimeSec: 3600 };
+
+  test("up to the cap is accepted; one second more is refused, though signed and not expired", async () => {
+    const { key, cache } = await setup();
+    const now = Math.floor(Date.now() / 1000);
+    const options = { keys: cache, issuer: ISSUER, audience: AUDIENCE, ...CAP };
+    await expect(verifyAccessToken(await forgeEs256(key.privateJwk, claims({ exp: now + 3600 }, now)), options)).resolves.toBeTruthy();
+    await refused(await forgeEs256(key.privateJwk, claims({ exp: now + 3601 }, now)), cache, "TOKEN_INVALID", CAP, /lifetime 3601 s exceeds 3600 s/);
+    const { token } = await signAccessToken(key.privateJwk, { iss: ISSUER, sub: "alice", aud: AUDIENCE, access: [] }, { expiresInSec: 7 * 86400 });
+    await refused(token, cache, "TOKEN_INVALID", CAP, /lifetime 604800 s exceeds 3600 s/);
+  });
+
+  test("an old iat cannot stretch a token that is still valid now", async () => {
+    const { key, cache } = await setup();
+    const now = Math.floor(Date.now() / 1000);
+    await refused(await forgeEs256(key.privateJwk, claims({ iat: now - 86400, nbf: now - 86400, exp: now + 60 })), cache, "TOKEN_INVALID", CAP, /exceeds/);
+  });
+
+  test("without iat the token is refused (iat is required), cap or not", async () => {
+    const { key, cache } = await setup();
+    const c: Record<string, unknown> = { ...claims() };
+    delete c.iat;
+    const token = await forgeEs256(key.privateJwk, c);
+    await refused(token, cache, "TOKEN_INVALID", CAP, /"iat"/);
+    await refused(token, cache, "TOKEN_INVALID", {}, /"iat"/);
+  });
+
+  test("without the option a long-lived token is accepted (the cap is the registry's choice)", async () => {
+    const { key, cache } = await setup();
+    const { token } = await signAccessToken(key.privateJwk, { iss: ISSUER, sub: "alice", aud: AUDIENCE, access: [] }, { expiresInSec: 86400 });
+    await expect(verifyAccessToken(token, { keys: cache, issuer: ISSUER, audience: AUDIENCE })).resolves.toBeTruthy();
+  });
+});

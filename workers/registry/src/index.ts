@@ -37,6 +37,11 @@ export interface Env {
   /** The service name tokens are issued for (their audience) and their issuer; must match the auth worker. */
   AUTH_SERVICE?: string;
   AUTH_ISSUER?: string;
+  /**
+   * Longest token lifetime (`exp - iat`, seconds) the registry accepts, however well signed (default 3600):
+   * a token minted to live longer is refused with the usual 401 challenge.
+   */
+  AUTH_MAX_TOKEN_LIFETIME?: string;
   /** Service binding to the auth worker, used only to fetch its JWKS (cached, refreshed on an unknown kid). */
   AUTH?: Fetcher;
   /**
@@ -70,10 +75,23 @@ function authorizeFor(env: Env): Authorize {
       ? serviceJwks(env.AUTH)
       : serviceJwks({ fetch: (url) => fetch(url) }, new URL("/.well-known/jwks.json", env.AUTH_REALM).toString());
     const service = env.AUTH_SERVICE ?? "edge-registry";
-    const verify = cachedVerifier({ keys, issuer: env.AUTH_ISSUER ?? "edge-registry-auth", audience: service });
+    const verify = cachedVerifier({
+      keys,
+      issuer: env.AUTH_ISSUER ?? "edge-registry-auth",
+      audience: service,
+      maxLifetimeSec: maxTokenLifetime(env),
+    });
     tokenAuth = { env, authorize: tokenAuthorize({ realm: env.AUTH_REALM, service, verify }) };
   }
   return tokenAuth.authorize;
+}
+
+/** Token lifetime cap when AUTH_MAX_TOKEN_LIFETIME is unset (or not a positive integer). */
+const DEFAULT_MAX_TOKEN_LIFETIME_SEC = 3600;
+
+function maxTokenLifetime(env: Env): number {
+  const configured = Number(env.AUTH_MAX_TOKEN_LIFETIME);
+  return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_TOKEN_LIFETIME_SEC;
 }
 
 /** Wiring only: bindings → stores → the /v2 app. Built once per isolate. */

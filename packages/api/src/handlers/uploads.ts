@@ -1,21 +1,21 @@
-import { OciError, parseDigest, parseRepositoryName } from "@registry/core";
+import { OciError, parseDigest } from "@registry/core";
 import { PART_SIZE } from "@registry/storage";
 import type { Handler } from "../context";
 import { parseContentRange, uploadBody, uploadHeaders } from "../http";
+import { mountSources } from "../mount-sources";
 
 /**
  * `POST /v2/<name>/blobs/uploads/` (spec §"Pushing blobs"): `?mount=&from=` cross-repository mount (201),
- * `?digest=` monolithic upload (201), else a new session (202). A mount the caller may not read from,
- * or of a blob that is not there, silently becomes a new session: existence never leaks.
+ * `?digest=` monolithic upload (201), else a new session (202). A mount takes a blob only from a repository
+ * the caller may pull (see `mountSources`); a mount from elsewhere, or of a blob that is not there, silently
+ * becomes a new session, and other repositories are not even looked at: existence never leaks.
  */
 export const startUpload: Handler = async ({ request, url, repository, grant }, { stores }) => {
   const mount = url.searchParams.get("mount");
   if (mount !== null) {
     const digest = parseDigest(mount);
-    const fromParam = url.searchParams.get("from");
-    const from = fromParam ? parseRepositoryName(fromParam) : undefined;
-    const allowed = from ? await grant.canPull(from) : true;
-    const mounted = allowed ? await stores.blobs.mount(repository, digest, from) : null;
+    const sources = await mountSources(url.searchParams.get("from"), repository, grant);
+    const mounted = await stores.blobs.mount(repository, digest, sources);
     if (mounted) return blobCreated(repository, mounted.digest);
   }
 
