@@ -9,7 +9,38 @@ import { call, errorCode, OCI_INDEX, OCI_MANIFEST, pushBlob, pushImage, sha256 }
 const REPO = "table/app";
 const LAYER = "hello layer bytes 0123456789";
 const ZERO = "sha256:" + "0".repeat(64);
-let fx: { manifest: string; manifestBody: string; layer: string; config: string; index: string; referrer: string };
+const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+let fx: {
+  manifest: string;
+  manifestBody: string;
+  layer: string;
+  config: string;
+  index: string;
+  referrer: string;
+  /** Bodies refused by the size checks (pushed under the tag "rejected"), and their digests. */
+  wrongLayerSize: string;
+  wrongConfigSize: string;
+  wrongChildSize: string;
+  rejected: string[];
+  docker: string;
+  dockerDigest: string;
+};
+
+/** The fields of a manifest or index the rows change. */
+interface Editable {
+  mediaType?: string;
+  config: { mediaType: string; size: number };
+  layers: { mediaType: string; size: number }[];
+  manifests: { size: number }[];
+}
+
+/** `body` (a JSON manifest or index) with some fields changed. */
+function edit(body: string, change: (m: Editable) => void): string {
+  const m = JSON.parse(body) as Editable;
+  change(m);
+  return JSON.stringify(m);
+}
 
 beforeAll(async () => {
   const image = await pushImage(REPO, "v1", [LAYER]);
@@ -29,6 +60,14 @@ beforeAll(async () => {
     subject: { mediaType: OCI_MANIFEST, digest: image.digest, size: image.body.length },
     annotations: { "org.example": "yes" },
   });
+  const wrongLayerSize = edit(image.body, (m) => (m.layers[0]!.size += 1));
+  const wrongConfigSize = edit(image.body, (m) => (m.config.size -= 1));
+  const wrongChildSize = edit(index, (m) => (m.manifests[0]!.size += 10));
+  const docker = edit(image.body, (m) => {
+    m.mediaType = DOCKER_MANIFEST;
+    m.config.mediaType = "application/vnd.docker.container.image.v1+json";
+    m.layers[0]!.mediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+  });
   fx = {
     manifest: image.digest,
     manifestBody: image.body,
@@ -36,8 +75,38 @@ beforeAll(async () => {
     config: parsed.config.digest,
     index: await sha256(index),
     referrer: sig.digest,
+    wrongLayerSize,
+    wrongConfigSize,
+    wrongChildSize,
+    rejected: await Promise.all([wrongLayerSize, wrongConfigSize, wrongChildSize].map((b) => sha256(b))),
+    docker,
+    dockerDigest: await sha256(docker),
   };
 });
+
+/** A PUT of `body` under the tag "rejected" (or `tag`) with this Content-Type (none when null). */
+function putRow(name: string, contentType: string | null, body: () => string, status: number, code?: string, tag = "rejected"): Row {
+  return {
+    name,
+    method: "PUT",
+    path: () => `/v2/${REPO}/manifests/${tag}`,
+    headers: contentType === null ? {} : { "Content-Type": contentType },
+    body,
+    status,
+    ...(code ? { code } : {}),
+  };
+}
+
+/** Checks that the error detail names the digest and both sizes. */
+function sizeDetail(digest: () => string, descriptorSize: () => number, storedSize: () => number) {
+  return async (res: Response) => {
+    const body = (await res.json()) as { errors: { detail: Record<string, unknown> }[] };
+    expect(body.errors[0]!.detail).toMatchObject({ digest: digest(), descriptorSize: descriptorSize(), storedSize: storedSize() });
+  };
+}
+
+const layerLength = () => new TextEncoder().encode(LAYER).byteLength;
+const configSize = () => (JSON.parse(fx.manifestBody) as Editable).config.size;
 
 interface Row {
   name: string;
@@ -285,6 +354,56 @@ const rows: Row[] = [
   },
   { name: "bad tag fails nothing was tagged", path: () => `/v2/${REPO}/manifests/bad`, status: 404, code: "MANIFEST_UNKNOWN" },
   {
+    ...putRow("manifest PUT whose layer size differs from the stored blob's", OCI_MANIFEST, () => fx.wrongLayerSize, 400, "MANIFEST_INVALID"),
+    check: sizeDetail(() => fx.layer, () => layerLength() + 1, layerLength),
+  },
+  {
+    ...putRow("manifest PUT whose config size differs from the stored blob's", OCI_MANIFEST, () => fx.wrongConfigSize, 400, "MANIFEST_INVALID"),
+    check: sizeDetail(() => fx.config, () => configSize() - 1, configSize),
+  },
+  {
+    ...putRow("index PUT whose child size differs from the stored manifest's", OCI_INDEX, () => fx.wrongChildSize, 400, "MANIFEST_INVALID"),
+    check: sizeDetail(() => fx.manifest, () => fx.manifestBody.length + 10, () => fx.manifestBody.length),
+  },
+  putRow("manifest PUT as application/json (body has a mediaType)", "application/json", () => fx.manifestBody, 400, "MANIFEST_INVALID"),
+  putRow("manifest PUT as text/plain", "text/plain", () => fx.manifestBody, 400, "MANIFEST_INVALID"),
+  putRow("manifest PUT without Content-Type (body has a mediaType)", null, () => fx.manifestBody, 400, "MANIFEST_INVALID"),
+  putRow(
+    "manifest PUT without Content-Type, body without mediaType",
+    null,
+    () => edit(fx.manifestBody, (m) => delete m.mediaType),
+    400,
+    "MANIFEST_INVALID",
+  ),
+  putRow("manifest PUT as schema1", "application/vnd.docker.distribution.manifest.v1+prettyjws", () => fx.manifestBody, 400, "MANIFEST_INVALID"),
+  putRow("manifest PUT as a Docker manifest whose body says OCI", DOCKER_MANIFEST, () => fx.manifestBody, 400, "MANIFEST_INVALID"),
+  { name: "nothing refused was tagged", path: () => `/v2/${REPO}/manifests/rejected`, status: 404, code: "MANIFEST_UNKNOWN" },
+  {
+    name: "nothing refused is there by digest",
+    method: "HEAD",
+    path: () => `/v2/${REPO}/manifests/${fx.rejected[0]}`,
+    status: 404,
+    check: async () => {
+      for (const digest of fx.rejected) expect((await call({ method: "HEAD", path: `/v2/${REPO}/manifests/${digest}` })).status).toBe(404);
+    },
+  },
+  putRow("manifest PUT with Content-Type parameters", `${OCI_MANIFEST}; charset=utf-8`, () => fx.manifestBody, 201, undefined, "params"),
+  putRow("manifest PUT without mediaType in the body, typed by Content-Type", OCI_MANIFEST, () => edit(fx.manifestBody, (m) => delete m.mediaType), 201, undefined, "untyped"),
+  putRow("Docker schema2 manifest as Docker schema2", DOCKER_MANIFEST, () => fx.docker, 201, undefined, "docker"),
+  putRow(
+    "Docker manifest list as Docker manifest list",
+    DOCKER_LIST,
+    () =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: DOCKER_LIST,
+        manifests: [{ mediaType: DOCKER_MANIFEST, digest: fx.dockerDigest, size: fx.docker.length, platform: { os: "linux", architecture: "amd64" } }],
+      }),
+    201,
+    undefined,
+    "dockerlist",
+  ),
+  {
     name: "upload finish with malformed digest",
     method: "PUT",
     path: () => `/v2/${REPO}/blobs/uploads/00000000-0000-0000-0000-000000000000?digest=sha256:nope`,
@@ -327,11 +446,10 @@ describe("the /v2 API, one row per request", () => {
     }
     if (row.code) {
       expect(res.headers.get("content-type")).toBe("application/json");
-      if (row.method === "HEAD") expect(await res.text()).toBe("");
-      else expect(await errorCode(res)).toBe(row.code);
-    } else if (row.check) {
-      await row.check(res);
+      if (row.method === "HEAD") expect(await res.clone().text()).toBe("");
+      else expect(await errorCode(res.clone())).toBe(row.code);
     }
+    if (row.check) await row.check(res);
   });
 });
 

@@ -2,17 +2,20 @@ import {
   artifactTypeOf,
   digestAlgorithm,
   digestOf,
+  isManifestMediaType,
   isOciError,
+  MANIFEST_MEDIA_TYPES,
   MAX_MANIFEST_BYTES,
   OciError,
   parseManifest,
   parseReference,
   referencedBlobs,
   type Descriptor,
-  type Digest,
+  type Manifest,
   type Reference,
+  type RepositoryName,
 } from "@registry/core";
-import type { ManifestWrite } from "@registry/storage";
+import type { ManifestWrite, RegistryStores } from "@registry/storage";
 import type { Handler } from "../context";
 import { readLimited } from "../http";
 
@@ -36,27 +39,22 @@ export const getManifest: Handler = async ({ repository, params, head }, { store
 };
 
 /**
- * `PUT /v2/<name>/manifests/<reference>` — validates through core, requires every referenced blob and child
- * manifest in the repository (a subject may be missing: spec MUST), stores by digest then tags
- * (spec §"Pushing manifests", §"Pushing manifests with subject").
+ * `PUT /v2/<name>/manifests/<reference>` — a manifest media type as Content-Type (the body's `mediaType`, when
+ * present, must agree), validated through core; every referenced blob and child manifest must be in the
+ * repository with the size its descriptor says (a subject may be missing: spec MUST). Only then is it stored, by
+ * digest then tag, so a refused manifest leaves nothing behind (spec §"Pushing manifests", §"… with subject").
  */
 export const putManifest: Handler = async ({ request, repository, params }, { stores }) => {
   const ref = parseReference(params.reference ?? "");
+  const contentType = manifestContentType(request);
   const bytes = await readLimited(request, MAX_MANIFEST_BYTES);
-  const manifest = parseManifest(bytes, request.headers.get("Content-Type"));
+  const manifest = parseManifest(bytes, contentType);
   const algorithm = ref.kind === "digest" ? digestAlgorithm(ref.digest) : "sha256";
   const digest = await digestOf(algorithm, bytes);
   if (ref.kind === "digest" && ref.digest !== digest) {
     throw new OciError("DIGEST_INVALID", { detail: { expected: ref.digest, actual: digest } });
   }
-
-  const { blobs, manifests } = referencedBlobs(manifest);
-  const missing = await Promise.all([
-    ...blobs.map(async (d) => ((await stores.blobs.stat(repository, d.digest)) ? null : d.digest)),
-    ...manifests.map(async (d) => ((await stores.manifests.has(repository, d.digest)) ? null : d.digest)),
-  ]);
-  const unknown = missing.filter((d): d is Digest => d !== null);
-  if (unknown.length > 0) throw new OciError("MANIFEST_BLOB_UNKNOWN", { detail: { digests: unknown } });
+  await checkReferences(repository, manifest, stores);
 
   const write: ManifestWrite = { digest, mediaType: manifest.mediaType, size: bytes.byteLength, bytes };
   if (manifest.subject) {
@@ -88,6 +86,42 @@ export const deleteManifest: Handler = async ({ repository, params }, { stores }
   if (!deleted) throw manifestUnknown(params.reference);
   return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
 };
+
+/**
+ * The request's Content-Type, which must be one of the four manifest media types (parameters allowed). Any other
+ * or none is MANIFEST_INVALID, as distribution v3 answers ("unsupported manifest media type"): docker, containerd,
+ * skopeo/podman, crane, oras and helm all send the manifest's own media type.
+ */
+function manifestContentType(request: Request): string {
+  const contentType = request.headers.get("Content-Type");
+  if (contentType === null || !isManifestMediaType(contentType)) {
+    throw new OciError("MANIFEST_INVALID", {
+      detail: { reason: "Content-Type must be a manifest media type", contentType, accepted: MANIFEST_MEDIA_TYPES },
+    });
+  }
+  return contentType;
+}
+
+/**
+ * What `manifest` references must be in the repository: every blob and child manifest (else MANIFEST_BLOB_UNKNOWN
+ * listing them), each of the size its descriptor gives (else MANIFEST_INVALID naming the digest and both sizes).
+ */
+async function checkReferences(repository: RepositoryName, manifest: Manifest, stores: RegistryStores): Promise<void> {
+  const { blobs, manifests } = referencedBlobs(manifest);
+  const stored = await Promise.all([
+    ...blobs.map(async (d) => ({ d, info: await stores.blobs.stat(repository, d.digest) })),
+    ...manifests.map(async (d) => ({ d, info: await stores.manifests.stat(repository, { kind: "digest", digest: d.digest }) })),
+  ]);
+  const unknown = stored.filter((s) => !s.info).map((s) => s.d.digest);
+  if (unknown.length > 0) throw new OciError("MANIFEST_BLOB_UNKNOWN", { detail: { digests: unknown } });
+  const wrong = stored.find((s) => s.info && s.info.size !== s.d.size);
+  if (wrong?.info) {
+    const { digest, size } = wrong.d;
+    throw new OciError("MANIFEST_INVALID", {
+      detail: { reason: "descriptor size differs from the stored content's", digest, descriptorSize: size, storedSize: wrong.info.size },
+    });
+  }
+}
 
 /** The reference of a read: parsed like any other, except that a tag that cannot exist is simply not there. */
 function referenceToRead(reference: string): Reference {
