@@ -1,30 +1,8 @@
-import { MANIFEST_MEDIA_TYPES, OciError } from "@registry/core";
+import { MANIFEST_MEDIA_TYPES } from "@registry/core";
+import { idleLimited, within } from "./deadlines";
+import { UpstreamError, unreachableReason, type UpstreamFailure } from "./upstream-error";
 import type { Upstream } from "./upstreams";
 import { upstreamRepository } from "./upstreams";
-
-/** Why an upstream could not answer: the cache decides whether a stale copy may serve instead. */
-export class UpstreamError extends Error {
-  constructor(
-    readonly kind: "unavailable" | "rate-limited" | "denied",
-    message: string,
-    readonly retryAfter?: string,
-  ) {
-    super(message);
-  }
-
-  /** The error to show a client when nothing cached can stand in. */
-  toOciError(): OciError {
-    if (this.kind === "rate-limited") {
-      return new OciError("TOOMANYREQUESTS", {
-        detail: "the upstream registry is rate-limiting this mirror",
-        headers: this.retryAfter ? { "Retry-After": this.retryAfter } : {},
-      });
-    }
-    if (this.kind === "denied") return new OciError("DENIED", { detail: this.message });
-    // The upstream is down: a gateway error, not a fault of this service or of the client's request.
-    return new OciError("UNSUPPORTED", { status: 502, detail: `upstream unavailable: ${this.message}` });
-  }
-}
 
 /** Every manifest type, so the upstream answers with what it stores rather than converting. */
 const ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");
@@ -40,8 +18,9 @@ const tokens = new Map<string, CachedToken>();
 /**
  * Talks to an upstream registry as a real client would: sends the right Accept headers, follows its Bearer
  * (or Basic) challenge with the configured credentials or anonymously, caches tokens until they expire,
- * follows blob redirects without leaking credentials, and turns 429 / 5xx / network failures into
- * UpstreamError. Returns null for 404.
+ * follows blob redirects without leaking credentials. Every exchange has the upstream's time limit, for its
+ * answer and again for each pause in its body. Returns null for 404; every failure (network, timeout, 429,
+ * 401/403, any other status, unreadable content) throws an UpstreamError.
  */
 export class UpstreamClient {
   constructor(
@@ -67,7 +46,7 @@ export class UpstreamClient {
   async getManifest(repository: string, reference: string): Promise<{ bytes: Uint8Array; mediaType: string } | null> {
     const res = await this.request("GET", repository, `manifests/${reference}`, { Accept: ACCEPT });
     if (!res) return null;
-    return { bytes: new Uint8Array(await res.arrayBuffer()), mediaType: res.headers.get("Content-Type") ?? "" };
+    return { bytes: new Uint8Array(await this.read(res, (r) => r.arrayBuffer())), mediaType: res.headers.get("Content-Type") ?? "" };
   }
 
   /** A blob's size, or null when the upstream does not have it. */
@@ -76,13 +55,17 @@ export class UpstreamClient {
     return res ? Number(res.headers.get("Content-Length") ?? 0) : null;
   }
 
-  /** A blob's response (status 200 or 206), body unread. */
+  /** A blob's response (status 200 or 206), body unread; the body fails with an UpstreamError if it stalls or breaks. */
   async getBlob(repository: string, digest: string, range?: string): Promise<Response | null> {
     return this.request("GET", repository, `blobs/${digest}`, range ? { Range: range } : {});
   }
 
-  async listTags(repository: string, query: string): Promise<Response | null> {
-    return this.request("GET", repository, `tags/list${query}`, {});
+  /** One page of tags (`query` is `?n=…&last=…`), and whether the upstream has more; null for an unknown repository. */
+  async listTags(repository: string, query: string): Promise<{ tags: string[]; more: boolean } | null> {
+    const res = await this.request("GET", repository, `tags/list${query}`, {});
+    if (!res) return null;
+    const body = await this.read(res, (r) => r.json<{ tags?: string[] | null }>(), "a tag list that is not JSON");
+    return { tags: body.tags ?? [], more: res.headers.has("Link") };
   }
 
   private async request(
@@ -97,7 +80,7 @@ export class UpstreamClient {
     let auth = this.cachedAuth(scope);
     let res = await this.send(method, url, { ...headers, ...(auth ? { Authorization: auth } : {}) });
     if (res.status === 401) {
-      auth = await this.authenticate(res.headers.get("WWW-Authenticate"), scope);
+      auth = await this.authenticate(res.headers.get("WWW-Authenticate"), scope, name);
       await res.body?.cancel();
       res = await this.send(method, url, { ...headers, ...(auth ? { Authorization: auth } : {}) });
     }
@@ -105,35 +88,56 @@ export class UpstreamClient {
       await res.body?.cancel();
       return null;
     }
-    if (res.status === 429) {
+    const failure = failureOf(res, name);
+    if (failure) {
       await res.body?.cancel();
-      throw new UpstreamError("rate-limited", `${this.upstream.host} answered 429`, res.headers.get("Retry-After") ?? undefined);
-    }
-    if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
-      throw new UpstreamError("denied", `${this.upstream.host} refused access to ${name}`);
-    }
-    if (res.status >= 300) {
-      await res.body?.cancel();
-      throw new UpstreamError("unavailable", `${this.upstream.host} answered ${res.status}`);
+      throw this.error(failure);
     }
     return res;
   }
 
-  /** One HTTP exchange; redirects (blob CDNs) are followed without the Authorization header. */
+  /**
+   * One HTTP exchange within the upstream's time limit; redirects (blob CDNs) are followed without the
+   * Authorization header. The body of the answer is held to the same limit for each pause.
+   */
   private async send(method: string, url: string, headers: Record<string, string>): Promise<Response> {
-    try {
-      let res = await this.fetcher(url, { method, headers, redirect: "manual" });
-      for (let hops = 0; hops < 5 && res.status >= 301 && res.status <= 308 && res.headers.get("Location"); hops++) {
-        const next = new URL(res.headers.get("Location")!, url).toString();
-        await res.body?.cancel();
-        const { Authorization: _dropped, ...rest } = headers;
-        res = await this.fetcher(next, { method, headers: rest, redirect: "manual" });
-      }
-      return res;
-    } catch (e) {
-      throw new UpstreamError("unavailable", `${this.upstream.host}: ${String(e)}`);
+    let res = await this.exchange(method, url, headers);
+    for (let hops = 0; hops < 5 && res.status >= 301 && res.status <= 308 && res.headers.get("Location"); hops++) {
+      const next = new URL(res.headers.get("Location")!, url).toString();
+      await res.body?.cancel();
+      const { Authorization: _dropped, ...rest } = headers;
+      res = await this.exchange(method, next, rest);
     }
+    if (!res.body || res.status < 200 || res.status >= 300) return res;
+    const body = idleLimited(res.body, this.upstream.timeoutMs, {
+      idle: () => this.error({ kind: "timeout", seconds: this.upstream.timeoutMs / 1000, midBody: true }),
+      broken: () => this.error({ kind: "broken" }),
+    });
+    return new Response(body, res);
+  }
+
+  private async exchange(method: string, url: string, headers: Record<string, string>): Promise<Response> {
+    const abort = new AbortController();
+    const timeout = () => this.error({ kind: "timeout", seconds: this.upstream.timeoutMs / 1000, midBody: false });
+    try {
+      return await within(this.fetcher(url, { method, headers, redirect: "manual", signal: abort.signal }), this.upstream.timeoutMs, timeout);
+    } catch (e) {
+      abort.abort();
+      throw e instanceof UpstreamError ? e : this.error({ kind: "unreachable", reason: unreachableReason(e) });
+    }
+  }
+
+  /** Reads a body; a body that is not what `read` expects (e.g. not JSON) is the upstream's fault, not ours. */
+  private async read<T>(res: Response, read: (r: Response) => Promise<T>, invalid = "an unreadable answer"): Promise<T> {
+    try {
+      return await read(res);
+    } catch (e) {
+      throw e instanceof UpstreamError ? e : this.error({ kind: "invalid", reason: invalid });
+    }
+  }
+
+  private error(failure: UpstreamFailure): UpstreamError {
+    return new UpstreamError(this.upstream, failure);
   }
 
   private cachedAuth(scope: string): string | undefined {
@@ -143,7 +147,7 @@ export class UpstreamClient {
   }
 
   /** Answers a challenge: a Bearer token from the upstream's realm, or Basic credentials. */
-  private async authenticate(challenge: string | null, scope: string): Promise<string | undefined> {
+  private async authenticate(challenge: string | null, scope: string, repository: string): Promise<string | undefined> {
     const basic = this.upstream.username ? `Basic ${btoa(`${this.upstream.username}:${this.upstream.password ?? ""}`)}` : undefined;
     if (!challenge || !/^bearer\s/i.test(challenge)) return basic;
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
@@ -152,16 +156,25 @@ export class UpstreamClient {
     if (params.service) realm.searchParams.set("service", params.service);
     realm.searchParams.set("scope", scope);
     const res = await this.send("GET", realm.toString(), basic ? { Authorization: basic } : {});
-    if (res.status !== 200) {
+    const failure = res.status === 200 ? undefined : (failureOf(res, repository) ?? { kind: "status", status: res.status });
+    if (failure) {
       await res.body?.cancel();
-      throw new UpstreamError(res.status === 429 ? "rate-limited" : "denied", `token service answered ${res.status}`);
+      throw this.error(failure);
     }
-    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const body = await this.read(res, (r) => r.json<{ token?: string; access_token?: string; expires_in?: number }>(), "a token answer that is not JSON");
     const token = body.token ?? body.access_token;
-    if (!token) throw new UpstreamError("denied", "token service gave no token");
+    if (!token) throw this.error({ kind: "invalid", reason: "a token answer without a token" });
     const header = `Bearer ${token}`;
     const lifetime = Math.max(30, body.expires_in ?? 60) - 10;
     tokens.set(`${this.upstream.host} ${scope}`, { token: header, expires: Date.now() + lifetime * 1000 });
     return header;
   }
+}
+
+/** What a non-success answer (other than 404) means for the mirror; undefined for success. */
+function failureOf(res: Response, repository: string): UpstreamFailure | undefined {
+  if (res.status === 429) return { kind: "rate-limited", retryAfter: res.headers.get("Retry-After") ?? undefined };
+  if (res.status === 401 || res.status === 403) return { kind: "denied", repository };
+  if (res.status >= 300) return { kind: "status", status: res.status };
+  return undefined;
 }

@@ -8,6 +8,8 @@ export interface Upstream {
   url: string;
   /** Docker Hub: one-component names get `library/` (`alpine` → `library/alpine`). */
   libraryPrefix: boolean;
+  /** How long the upstream may take to answer, and to send the next bytes of a body (default 30 s). */
+  timeoutMs: number;
   /** Optional credentials for the upstream's token service (from Workers secrets; never logged). */
   username?: string;
   password?: string;
@@ -19,16 +21,30 @@ export interface UpstreamConfig {
   defaultHost: string;
 }
 
+/** The upstream time limit when neither `UPSTREAM_TIMEOUT` nor the upstream's `timeout` says otherwise. */
+export const DEFAULT_UPSTREAM_TIMEOUT_SEC = 30;
+
 /**
  * Reads the `UPSTREAMS` JSON (`{"docker.io": {"url": "https://registry-1.docker.io", "libraryPrefix": true,
- * "credentials": "DOCKERHUB"}}`) and `DEFAULT_UPSTREAM`. Credentials name a pair of secrets
- * `<NAME>_USERNAME` / `<NAME>_PASSWORD` looked up in `secrets`.
+ * "credentials": "DOCKERHUB", "timeout": 30}}`) and `DEFAULT_UPSTREAM`. Credentials name a pair of secrets
+ * `<NAME>_USERNAME` / `<NAME>_PASSWORD` looked up in `secrets`; `timeout` (seconds) overrides `timeoutSec`.
  */
-export function parseUpstreams(json: string, defaultHost: string, secrets: Record<string, unknown>): UpstreamConfig {
-  const raw = JSON.parse(json) as Record<string, { url: string; libraryPrefix?: boolean; credentials?: string }>;
+export function parseUpstreams(
+  json: string,
+  defaultHost: string,
+  secrets: Record<string, unknown>,
+  timeoutSec = DEFAULT_UPSTREAM_TIMEOUT_SEC,
+): UpstreamConfig {
+  const raw = JSON.parse(json) as Record<string, { url: string; libraryPrefix?: boolean; credentials?: string; timeout?: number }>;
   const upstreams = new Map<string, Upstream>();
   for (const [host, u] of Object.entries(raw)) {
-    const upstream: Upstream = { host, url: u.url.replace(/\/+$/, ""), libraryPrefix: u.libraryPrefix ?? host === "docker.io" };
+    const seconds = positive(u.timeout) ?? positive(timeoutSec) ?? DEFAULT_UPSTREAM_TIMEOUT_SEC;
+    const upstream: Upstream = {
+      host,
+      url: u.url.replace(/\/+$/, ""),
+      libraryPrefix: u.libraryPrefix ?? host === "docker.io",
+      timeoutMs: seconds * 1000,
+    };
     if (u.credentials) {
       const user = secrets[`${u.credentials}_USERNAME`];
       const pass = secrets[`${u.credentials}_PASSWORD`];
@@ -41,6 +57,10 @@ export function parseUpstreams(json: string, defaultHost: string, secrets: Recor
   }
   if (!upstreams.has(defaultHost)) throw new Error(`DEFAULT_UPSTREAM ${defaultHost} is not in UPSTREAMS`);
   return { upstreams, defaultHost };
+}
+
+function positive(n: unknown): number | undefined {
+  return typeof n === "number" && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 /** The upstream a request asks for with `?ns=` (containerd hosts.toml mirrors), else the default. */

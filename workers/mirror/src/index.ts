@@ -1,4 +1,4 @@
-import { createRegistryApp, READ_ROUTES, readOnlyAuthorize } from "@registry/api";
+import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize } from "@registry/api";
 import { OciError, type RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
 import { withEdgeCache } from "./edge-cache";
@@ -35,6 +35,11 @@ export interface Env {
   DEFAULT_UPSTREAM?: string;
   /** Seconds a cached tag is served before revalidation (default 300). */
   TAG_TTL?: string;
+  /**
+   * Seconds an upstream may take to answer, and to send the next bytes of a body, before the client gets a
+   * 504 (or a cut-off blob); default 30. An upstream's `timeout` in UPSTREAMS overrides it.
+   */
+  UPSTREAM_TIMEOUT?: string;
   /** Pull limits: anonymous per address, authenticated per account, window in seconds. */
   RATE_LIMIT_ANONYMOUS?: string;
   RATE_LIMIT_AUTHENTICATED?: string;
@@ -58,8 +63,10 @@ const app = createRegistryApp({ routes: READ_ROUTES, authorize: readOnlyAuthoriz
 let config: { raw: string; parsed: UpstreamConfig } | undefined;
 
 function upstreams(env: Env): UpstreamConfig {
-  if (config?.raw !== env.UPSTREAMS) {
-    config = { raw: env.UPSTREAMS, parsed: parseUpstreams(env.UPSTREAMS, env.DEFAULT_UPSTREAM ?? "docker.io", env) };
+  const raw = `${env.UPSTREAMS} ${env.DEFAULT_UPSTREAM} ${env.UPSTREAM_TIMEOUT}`;
+  if (config?.raw !== raw) {
+    const timeoutSec = env.UPSTREAM_TIMEOUT ? Number(env.UPSTREAM_TIMEOUT) : undefined;
+    config = { raw, parsed: parseUpstreams(env.UPSTREAMS, env.DEFAULT_UPSTREAM ?? "docker.io", env, timeoutSec) };
   }
   return config.parsed;
 }
@@ -125,7 +132,8 @@ export default {
       windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
       account: (r) => accountOf(r, env),
     });
-    const response = await limited(request);
+    // Whatever escapes (a broken configuration, a storage failure outside the app) is still the envelope.
+    const response = await limited(request).catch((e: unknown) => errorResponse(e, request.method === "HEAD"));
     if (ops) response.headers.set("X-Storage-Ops", formatStorageOps(ops));
     return response;
   },
