@@ -1,5 +1,5 @@
 import { OciError } from "@registry/core";
-import type { PullAllowance, PullCounter } from "./pull-counter";
+import type { PullAllowance, PullCounter, PullSlot } from "./pull-counter";
 import { clientAddress } from "./client-key";
 
 export interface PullLimitOptions {
@@ -16,11 +16,18 @@ export interface PullLimitOptions {
 
 const MANIFEST_PATH = /^\/v2\/.+\/manifests\/[^/]+$/;
 
+/** A manifest actually served: only these count as pulls. */
+const served = (status: number) => status === 200 || status === 304;
+
 /**
- * Docker Hub's pull limits around a /v2 app: a pull is a manifest GET (HEAD and blob GETs are free); each
- * manifest response carries `RateLimit-Limit: 100;w=21600`, `RateLimit-Remaining: N;w=21600` and
- * `Docker-RateLimit-Source`; past the limit → 429 TOOMANYREQUESTS with Retry-After. Counted per account
- * when the request is authenticated, else per address (see clientAddress).
+ * Docker Hub's pull limits around a /v2 app: a pull is a manifest GET that is served (200, or 304 to a
+ * conditional GET); HEAD, blob GETs and manifest GETs that fail (unknown tag, denied, upstream down) are
+ * free. Each manifest response carries `RateLimit-Limit: 100;w=21600`, `RateLimit-Remaining: N;w=21600` and
+ * `Docker-RateLimit-Source`; past the limit → 429 TOOMANYREQUESTS with Retry-After, before `fetch` runs (a
+ * client over its limit causes no work, and no upstream traffic in a mirror). The pull is taken from the
+ * client's counter before `fetch` and given back if the answer is not a served manifest, so concurrent
+ * pulls can never pass the limit together. Counted per account when the request is authenticated, else
+ * per address (see clientAddress).
  */
 export function withPullLimit(
   fetch: (request: Request) => Promise<Response>,
@@ -33,21 +40,41 @@ export function withPullLimit(
     const account = (await options.account?.(request)) ?? null;
     const source = account ?? clientAddress(request);
     const limit = account ? options.accountLimit : options.anonymousLimit;
+    const { windowSec } = options;
     const counter = options.counters.get(options.counters.idFromName(account ? `account:${account}` : `address:${source}`));
-    const allowance: PullAllowance = await counter.hit(limit, options.windowSec, request.method === "GET");
-    const headers = {
-      "RateLimit-Limit": `${limit};w=${options.windowSec}`,
-      "RateLimit-Remaining": `${allowance.remaining};w=${options.windowSec}`,
+    const taken: PullAllowance & { slot?: PullSlot } =
+      request.method === "GET" ? await counter.take(limit, windowSec) : await counter.look(limit, windowSec);
+    const headers = (a: PullAllowance) => ({
+      "RateLimit-Limit": `${limit};w=${windowSec}`,
+      "RateLimit-Remaining": `${a.remaining};w=${windowSec}`,
       "Docker-RateLimit-Source": source,
-    };
-    if (allowance.retryAfter !== undefined) {
+    });
+    if (taken.retryAfter !== undefined) {
       return new OciError("TOOMANYREQUESTS", {
-        detail: `pull limit of ${limit} per ${options.windowSec} s reached for ${source}`,
-        headers: { ...headers, "Retry-After": String(allowance.retryAfter) },
+        detail: `pull limit of ${limit} per ${windowSec} s reached for ${source}`,
+        headers: { ...headers(taken), "Retry-After": String(taken.retryAfter) },
       }).toResponse(request.method === "HEAD");
     }
-    const response = await fetch(request);
-    for (const [k, v] of Object.entries(headers)) response.headers.set(k, v);
+    const slot = taken.slot;
+    const giveBack = async (): Promise<PullAllowance> => {
+      if (!slot) return taken;
+      try {
+        return await counter.giveBack(slot, limit, windowSec);
+      } catch (e) {
+        // The counter could not be reached: the pull stays counted rather than the answer being lost.
+        console.warn(`pull limit: could not give back a pull of ${source}:`, e);
+        return taken;
+      }
+    };
+    let response: Response;
+    try {
+      response = await fetch(request);
+    } catch (e) {
+      await giveBack();
+      throw e;
+    }
+    const allowance = served(response.status) ? taken : await giveBack();
+    for (const [k, v] of Object.entries(headers(allowance))) response.headers.set(k, v);
     return response;
   };
 }

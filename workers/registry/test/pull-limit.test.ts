@@ -23,6 +23,20 @@ test("manifest GETs count, HEAD and blobs do not; 429 past the limit", async () 
   expect((await req("GET", "/v2/a/manifests/x", "192.0.2.2")).status).toBe(200);
 });
 
+test("only served manifests count: a GET answered 404 costs nothing", async () => {
+  const notFound = async () => new Response(null, { status: 404 });
+  const missing = withPullLimit(notFound, { counters, anonymousLimit: 1, accountLimit: 1, windowSec: 60 });
+  const found = withPullLimit(ok, { counters, anonymousLimit: 1, accountLimit: 1, windowSec: 60 });
+  const req = () => new Request("http://r.test/v2/a/manifests/nope", { headers: { "CF-Connecting-IP": "192.0.2.60" } });
+  for (let i = 0; i < 3; i++) {
+    const res = await missing(req());
+    expect(res.status).toBe(404);
+    expect(res.headers.get("ratelimit-remaining")).toBe("1;w=60");
+  }
+  expect((await found(req())).headers.get("ratelimit-remaining")).toBe("0;w=60");
+  expect((await missing(req())).status).toBe(429);
+});
+
 test("accounts are counted apart from addresses, with their own limit", async () => {
   const limited = withPullLimit(ok, {
     counters,
