@@ -34,7 +34,8 @@ export class ContainersSandbox {
         `static_dir = "${d}/storage/libpod"`,
         `volume_path = "${d}/storage/volumes"`,
         "[network]",
-        'network_backend = "netavark"',
+        // As root, netavark makes /run/containers/networks whatever the config dir; CNI keeps to network_config_dir.
+        'network_backend = "cni"',
         `network_config_dir = "${d}/networks"`,
       ].join("\n"),
     );
