@@ -1,62 +1,222 @@
-// A thin TCP front for a local plain-HTTP listener.
+// The local stand-in for Cloudflare's edge: an HTTP front on each public port that proxies to workerd.
 //
-// workerd's plain-HTTP listener never answers a TLS ClientHello, so Go clients started with
-// --tls-verify=false (skopeo, podman, buildah, dockerd) wait out a 10 s handshake timeout before they fall
-// back to http. This front looks at the first byte of each connection: a TLS handshake (0x16) gets an
-// immediate HTTP 400, which makes the client fall back at once, as it does against distribution; anything
-// else is piped byte for byte to the runtime (Host header, keep-alive and bodies untouched).
+// What it does that workerd's own listener does not (each observed with real clients):
+// - TLS fallback. workerd never answers a TLS ClientHello, so Go clients told --tls-verify=false (skopeo,
+//   podman, buildah, dockerd) wait out a 10 s handshake timeout before they fall back to http. A connection
+//   whose first byte is a TLS handshake gets an immediate HTTP 400, as from distribution.
+// - The client's address. `CF-Connecting-IP` is set from the socket's peer address, replacing whatever the
+//   client sent, as the edge does: login throttling and pull limits count real addresses, never a header.
+// - Early answers. workerd closes a connection whose request body was not read to the end, and closing a socket
+//   with unread bytes makes the kernel send a TCP reset, which destroys an answer still in flight. The workers
+//   therefore drain what they leave unread (packages/api/src/drain.ts); here, each client connection is apart
+//   from workerd's: an answer that arrives before the client finished sending is passed on, and the rest of
+//   the body is read and dropped (up to DRAIN_LIMIT bytes) so the connection stays usable; a larger rest gets
+//   `Connection: close` and a lingering close (FIN, incoming bytes discarded until the client hangs up), and a
+//   runtime connection reset before any answer a 502 in the envelope — never a reset passed on to the client.
+// - Framing and idle bodies. Malformed HTTP (two Content-Length headers, a negative one, bad chunking) gets a
+//   400 and a body that stays idle past `bodyIdleMs` a 408, both in the registry's JSON error envelope.
+import http from "node:http";
 import net from "node:net";
 
 const TLS_HANDSHAKE = 0x16;
-const READ_BUFFER = 1024 * 1024;
 const REFUSAL = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+/** How much of an early-answered request's body is read and dropped to keep its connection open. */
+export const DRAIN_LIMIT = 64 * 1024 * 1024;
+/** How long a closing connection keeps discarding what the client still sends (lingering close). */
+const LINGER_MS = 2_000;
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+/** Answered here (100 Continue is sent by Node's server), so not passed on. */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, "expect", "cf-connecting-ip"]);
+
+/** The spec's error envelope (OCI distribution §"Error codes"), as the registry renders it. */
+function envelope(code, message, detail) {
+  return JSON.stringify({ errors: [{ code, message, detail }] });
+}
+
+/** An answer of the front's own (the request could not be parsed, timed out, or workerd failed), then a graceful close. */
+function rawAnswer(socket, status, reason, code, message, detail) {
+  const body = envelope(code, message, detail);
+  const head = `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+  if (socket.writable) socket.write(head + body);
+  linger(socket);
+}
+
+/** The same through a ServerResponse whose headers are not sent yet. */
+function answer(res, status, code, message, detail) {
+  const body = envelope(code, message, detail);
+  const socket = res.socket;
+  socket.destroySoon = () => linger(socket);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), Connection: "close" });
+  res.end(body);
+}
+
+/** Closes gracefully: FIN after what was written, incoming bytes discarded until the client closes (or LINGER_MS). */
+function linger(socket) {
+  if (socket.destroyed) return;
+  socket.end();
+  socket.on("data", () => undefined);
+  socket.resume();
+  socket.once("end", () => socket.destroy());
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/** The peer address as the edge would give it: IPv4-mapped IPv6 written as plain IPv4. */
+function peerAddress(socket) {
+  return (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/i, "");
+}
+
+/** Request headers for workerd: the client's, minus hop-by-hop ones and any address it claimed. */
+function forwardHeaders(req) {
+  const out = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (!NOT_FORWARDED.has(name)) out[name] = value;
+  }
+  out["cf-connecting-ip"] = peerAddress(req.socket);
+  return out;
+}
+
+/** Response headers for the client, as workerd sent them (case kept), minus hop-by-hop ones. */
+function responseHeaders(raw) {
+  const out = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!HOP_BY_HOP.has(raw[i].toLowerCase())) out.push([raw[i], raw[i + 1]]);
+  }
+  return out;
+}
+
+/** Bytes of the request body not yet received, or undefined when the body is chunked (unknown). */
+function remainingBody(req, received) {
+  const length = Number(req.headers["content-length"]);
+  return Number.isSafeInteger(length) ? Math.max(0, length - received) : undefined;
+}
+
+/** Proxies one request to workerd at `to` over `agent`; see the file comment for early answers and idle bodies. */
+function proxy(req, res, to, agent, bodyIdleMs) {
+  let received = 0;
+  let idle;
+  let timedOut = false;
+  const socket = req.socket;
+  const up = http.request({
+    host: to.hostname,
+    port: Number(to.port),
+    method: req.method,
+    path: req.url,
+    headers: forwardHeaders(req),
+    agent,
+    setHost: false,
+  });
+  up.setNoDelay(true);
+  const stopIdle = () => clearTimeout(idle);
+  const armIdle = () => {
+    stopIdle();
+    if (req.complete) return;
+    idle = setTimeout(() => {
+      // Waiting on workerd (backpressure) is not the client's idleness.
+      if (up.writableNeedDrain) return armIdle();
+      timedOut = true;
+      up.destroy();
+      if (res.headersSent) return socket.destroy();
+      answer(res, 408, "BLOB_UPLOAD_INVALID", "request body idle: nothing received in time", { idleSeconds: bodyIdleMs / 1000 });
+    }, bodyIdleMs);
+  };
+  req.on("data", (chunk) => {
+    received += chunk.length;
+    armIdle();
+  });
+  req.on("end", stopIdle);
+  req.on("error", () => up.destroy());
+  armIdle();
+
+  up.on("response", (upRes) => {
+    const early = !req.complete;
+    const headers = responseHeaders(upRes.rawHeaders);
+    if (early) {
+      // workerd will reset its side; the client's rest is dropped here, or the connection closed gracefully.
+      req.unpipe(up);
+      stopIdle();
+      const rest = remainingBody(req, received);
+      if (rest === undefined || rest > DRAIN_LIMIT) {
+        headers.push(["Connection", "close"]);
+        socket.destroySoon = () => linger(socket);
+        req.resume();
+      } else {
+        drain(req, socket);
+      }
+    }
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers.flat());
+    upRes.pipe(res);
+    upRes.on("error", () => socket.destroy());
+    // A connection workerd answered early is never reused.
+    upRes.on("end", () => early && up.destroy());
+  });
+  up.on("error", (err) => {
+    stopIdle();
+    if (timedOut || res.headersSent || up.res) return;
+    // e.g. workerd answered before reading the body and reset the connection (its answer is lost with the
+    // reset): the worker is expected to drain what it leaves unread (packages/api/src/drain.ts).
+    answer(res, 502, "UNKNOWN", "the local runtime closed the connection without an answer", { error: err.code ?? err.message });
+  });
+  req.pipe(up);
+}
+
+/** Reads and drops the rest of a request body (at most DRAIN_LIMIT more bytes, else the connection closes). */
+function drain(req, socket) {
+  let dropped = 0;
+  req.on("data", (chunk) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_LIMIT) linger(socket);
+  });
+  req.resume();
+}
+
+/** Answers what Node's HTTP parser refuses (bad framing, headers too large, slow headers) in the envelope. */
+function onClientError(err, socket) {
+  if (!socket.writable || err.code === "ECONNRESET" || socket._httpMessage?.headersSent) return socket.destroy();
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    return rawAnswer(socket, 408, "Request Timeout", "UNKNOWN", "request not received in time", undefined);
+  }
+  if (err.code === "HPE_HEADER_OVERFLOW") {
+    return rawAnswer(socket, 431, "Request Header Fields Too Large", "UNKNOWN", "request headers too large", undefined);
+  }
+  rawAnswer(socket, 400, "Bad Request", "UNKNOWN", "malformed HTTP request", { reason: err.reason ?? err.code });
+}
 
 /**
  * Listens on host:port and forwards to target (a URL, or set later with `server.setTarget(url)` — so the
- * public ports are known before the runtime starts). Resolves once listening, to the net.Server.
+ * public ports are known before the runtime starts). `bodyIdleMs` (30 s): how long a request body may send
+ * nothing before it is answered 408. Resolves once listening, to the net.Server.
  */
-export function startFront({ host, port, target }) {
+export function startFront({ host, port, target, bodyIdleMs = 30_000 }) {
   let to = target ? new URL(target) : undefined;
-  const server = net.createServer({ noDelay: true }, (client) => {
+  const agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
+  const web = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000, noDelay: true }, (req, res) => {
+    if (!to) return answer(res, 503, "UNKNOWN", "starting, try again", undefined);
+    proxy(req, res, to, agent, bodyIdleMs);
+  });
+  web.on("clientError", onClientError);
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    client.on("error", () => client.destroy());
     client.once("data", (first) => {
-      if (first[0] === TLS_HANDSHAKE || !to) {
+      if (first[0] === TLS_HANDSHAKE) {
         client.end(REFUSAL);
         return;
       }
       client.pause();
-      // Responses (blob pulls) are the heavy direction: read them into one large buffer, so a GiB
-      // crosses in a few thousand reads instead of 64 KiB ones.
-      const buffer = Buffer.allocUnsafe(READ_BUFFER);
-      const upstream = net.connect({
-        host: to.hostname,
-        port: Number(to.port),
-        noDelay: true,
-        onread: {
-          buffer,
-          callback: (n, buf) => {
-            if (client.write(Buffer.from(buf.subarray(0, n)))) return true;
-            client.once("drain", () => upstream.resume());
-            return false;
-          },
-        },
-      }, () => {
-        upstream.write(first);
-        client.pipe(upstream);
-        client.resume();
-      });
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      upstream.on("error", close);
-      client.on("error", close);
-      upstream.on("close", () => client.end());
-      client.on("close", () => upstream.end());
+      client.unshift(first);
+      web.emit("connection", client);
+      process.nextTick(() => client.resume());
     });
-    client.on("error", () => client.destroy());
+    client.resume();
   });
   server.setTarget = (url) => {
     to = new URL(url);
+  };
+  const close = server.close.bind(server);
+  server.close = (callback) => {
+    close(callback);
+    web.closeAllConnections();
+    agent.destroy();
+    return server;
   };
   return new Promise((resolve, reject) => {
     server.once("error", reject);

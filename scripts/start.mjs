@@ -4,7 +4,8 @@
 // Environment: REGISTRY_PORT (5080), AUTH_PORT (5081), MIRROR_PORT (5082) — 0 picks a free port;
 // STATE_DIR (.state); ANONYMOUS_PULL (repository patterns anyone may pull, default "*");
 // REGISTRY_AUTH=off (no token auth and writes open to anyone — benchmarks and experiments only);
-// STORAGE_METRICS=on (X-Storage-Ops on every response);
+// STORAGE_METRICS=on (X-Storage-Ops on every response); BODY_IDLE_TIMEOUT (seconds a request body may send
+// nothing before it is answered 408, default 30);
 // mirror: MIRROR_UPSTREAMS (JSON, see workers/mirror/wrangler.toml), MIRROR_DEFAULT_UPSTREAM, MIRROR_TAG_TTL,
 // MIRROR_RATE_LIMIT (anonymous pulls per window), MIRROR_RATE_WINDOW (seconds).
 import { execFileSync } from "node:child_process";
@@ -27,6 +28,7 @@ const system = await startSystem({
   writeAccess: auth ? "closed" : "open",
   anonymousPull: env.ANONYMOUS_PULL,
   storageMetrics: env.STORAGE_METRICS === "on",
+  bodyIdleMs: number(env.BODY_IDLE_TIMEOUT) === undefined ? undefined : number(env.BODY_IDLE_TIMEOUT) * 1000,
   mirror: {
     upstreams: env.MIRROR_UPSTREAMS,
     defaultUpstream: env.MIRROR_DEFAULT_UPSTREAM,

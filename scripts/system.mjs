@@ -1,5 +1,6 @@
 // Starts the whole system locally: every worker in one workerd (Miniflare), local R2/KV/Durable Object
-// state persisted on disk, each public service on its own port behind the TLS-sniffing front. Used by
+// state persisted on disk, each public service on its own port behind the HTTP front (scripts/front.mjs:
+// TLS fallback, CF-Connecting-IP from the socket, early answers, framing errors and idle bodies). Used by
 // `pnpm start`, the end-to-end tests and the benchmark.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -49,7 +50,9 @@ function localAuthSecrets(stateDir) {
  *   storageMetrics?: boolean,
  *   mirror?: { upstreams?: string, defaultUpstream?: string, tagTtl?: number, anonymousLimit?: number, windowSec?: number },
  *   log?: boolean,
+ *   bodyIdleMs?: number,
  * }} opts  auth (default true): Docker token auth on the registry; false: no tokens, writes per writeAccess.
+ *   bodyIdleMs: how long a request body may stay idle before the front answers 408 (default 30 s).
  * @returns {Promise<{ urls: Record<string, string>, adminToken: string, mf: Miniflare, stop: () => Promise<void> }>}
  */
 export async function startSystem(opts = {}) {
@@ -62,7 +65,7 @@ export async function startSystem(opts = {}) {
   const fronts = {};
   const urls = {};
   for (const w of WORKERS) {
-    fronts[w.name] = await startFront({ host, port: opts.ports?.[w.name] ?? w.port });
+    fronts[w.name] = await startFront({ host, port: opts.ports?.[w.name] ?? w.port, bodyIdleMs: opts.bodyIdleMs });
     urls[w.name] = `http://${host}:${fronts[w.name].address().port}`;
   }
 

@@ -1,0 +1,26 @@
+/** Bytes read per step while draining (BYOB: one buffer reused, ~200 MB/s in workerd instead of 4 KiB reads). */
+const DRAIN_BUFFER = 1024 * 1024;
+
+/**
+ * Reads and drops a request body the handler left unread (an early answer: 401, 404 unknown upload, 416 wrong
+ * offset, 400). workerd closes a connection whose request body was not consumed, and closing a socket with
+ * unread bytes makes the kernel send a TCP reset: the client loses the answer and its next request on that
+ * connection. Draining first lets the connection live on; a handler that stops reading part way (a body over its
+limit) releases its reader so the rest is drained here too. Bounded by the platform's request body limit
+ * (100–500 MB on Cloudflare); locally by the front's idle timeout. Never throws: a client that went away
+ * leaves nothing to drain.
+ */
+export async function drainUnread(request: Request): Promise<void> {
+  if (!request.body || request.body.locked) return;
+  try {
+    const reader = request.body.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(DRAIN_BUFFER);
+    for (;;) {
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (done || !value) return;
+      buffer = value.buffer;
+    }
+  } catch {
+    // the body broke off: the connection is gone anyway
+  }
+}
