@@ -1,23 +1,33 @@
-// Makes sure the real clients the end-to-end tests drive are installed: Debian's skopeo (and
-// docker-registry, the reference registry the benchmark and mirror tests use). Installs them with
-// apt-get when running as root; otherwise says what to install.
-import { execFileSync, execSync } from "node:child_process";
+// Makes sure the real clients the end-to-end tests drive are installed: Debian's skopeo, podman, buildah,
+// containerd (ctr), docker.io (dockerd and the docker CLI) and docker-registry (the reference registry the
+// benchmark and the mirror tests use as an upstream). Installs the missing ones with apt-get when running as
+// root; otherwise stops with the command to run. This is the one list: .ci/run calls this script too.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 
-const wanted = { skopeo: "skopeo", "docker-registry": "docker-registry" };
-const missing = Object.entries(wanted)
-  .filter(([bin]) => {
-    try {
-      execSync(`command -v ${bin}`, { stdio: "ignore", shell: "/bin/sh" });
-      return false;
-    } catch {
-      return true;
-    }
-  })
-  .map(([, pkg]) => pkg);
+/**
+ * Debian package → the files the tests run. Checked by path, not on PATH: /usr/local/bin/docker, for one, can
+ * be some other docker CLI that shadows Debian's /usr/bin/docker.
+ */
+const PACKAGES = {
+  skopeo: ["/usr/bin/skopeo"],
+  "docker-registry": ["/usr/bin/docker-registry"],
+  podman: ["/usr/bin/podman"],
+  buildah: ["/usr/bin/buildah"],
+  containerd: ["/usr/bin/containerd", "/usr/bin/ctr"],
+  "docker.io": ["/usr/sbin/dockerd", "/usr/bin/docker"],
+};
+
+const missing = Object.entries(PACKAGES)
+  .filter(([, files]) => files.some((f) => !existsSync(f)))
+  .map(([pkg]) => pkg);
 
 if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
-    console.error(`missing test clients: run  sudo apt-get install -y ${missing.join(" ")}`);
+    console.error(
+      `the end-to-end tests drive Debian's container clients; not installed: ${missing.join(", ")}\n` +
+        `run as root:  apt-get update && apt-get install -y ${missing.join(" ")}`,
+    );
     process.exit(1);
   }
   console.log(`installing ${missing.join(", ")} from Debian's packages`);
@@ -26,4 +36,9 @@ if (missing.length > 0) {
     stdio: "inherit",
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
+  const still = Object.entries(PACKAGES).flatMap(([, files]) => files.filter((f) => !existsSync(f)));
+  if (still.length > 0) {
+    console.error(`apt-get finished but these are still missing: ${still.join(", ")}`);
+    process.exit(1);
+  }
 }
