@@ -13,6 +13,7 @@ export interface TokenRegistry {
   token(access: AccessEntry[], expiresInSec?: number): Promise<string>;
 }
 
+/** The token endpoint the registry's challenges name in these tests. */
 export const REALM = "http://auth.test/token";
 const key = generateSigningKey("registry-test");
 
