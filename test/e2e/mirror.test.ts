@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { OciLayout, type Descriptor } from "../support/oci-layout";
 import { ok, skopeo } from "../support/skopeo";
 import { startSystem, type RunningSystem } from "../support/system";
-import { Distribution, freePort } from "../support/upstream";
+import { Distribution, FailingUpstream, freePort } from "../support/upstream";
 
 /**
  * The pull-through mirror against a real upstream on loopback (Debian's docker-registry), driven by skopeo
@@ -15,6 +16,8 @@ import { Distribution, freePort } from "../support/upstream";
 
 const TAG_TTL = 2;
 let upstream: Distribution;
+/** Answers 5xx, never answers, or stalls mid-body (ns failing.example, time limit 1 s). */
+let failing: FailingUpstream;
 let registryPort: number;
 let sys: RunningSystem;
 let work: string;
@@ -27,6 +30,8 @@ const sha256 = (b: Buffer | string) => "sha256:" + createHash("sha256").update(b
 beforeAll(async () => {
   upstream = new Distribution(await freePort());
   await upstream.start();
+  failing = new FailingUpstream(await freePort());
+  await failing.start();
   work = mkdtempSync(path.join(tmpdir(), "mirror-e2e-"));
   layout = new OciLayout(path.join(work, "layout"));
   single = layout.image({ layers: [layout.layer("m.txt", "mirrored content\n")] });
@@ -47,6 +52,7 @@ beforeAll(async () => {
       [upstream.host]: { url: `http://${upstream.host}` },
       "docker.io": { url: `http://${upstream.host}`, libraryPrefix: true },
       [`127.0.0.1:${registryPort}`]: { url: `http://127.0.0.1:${registryPort}` },
+      "failing.example": { url: `http://${failing.host}`, timeout: 1 },
     }),
     MIRROR_DEFAULT_UPSTREAM: "docker.io",
     MIRROR_TAG_TTL: String(TAG_TTL),
@@ -56,10 +62,33 @@ beforeAll(async () => {
 afterAll(async () => {
   await sys?.stop();
   await upstream?.dispose();
+  await failing?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 const mirrorHost = () => new URL(sys.mirror).host;
+
+interface Envelope {
+  errors: { code: string; message: string; detail?: unknown }[];
+}
+
+/**
+ * A request from a given loopback address: the front sets `CF-Connecting-IP` from the socket's peer, so this
+ * is how a test is a client of its own (and whatever address headers it sends are ignored).
+ */
+function from(localAddress: string, url: string, init: { method?: string; headers?: Record<string, string> } = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = http.request(url, { method: init.method ?? "GET", headers: init.headers, localAddress }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("pull through the mirror", () => {
   test("skopeo pulls a single image (Docker Hub naming: alpine → library/alpine)", async () => {
@@ -141,19 +170,49 @@ describe("pull through the mirror", () => {
     }
   });
 
-  test("with the upstream stopped, cached content is still served (by digest, and a stale tag)", async () => {
+  test("with the upstream stopped: cached content is served (by digest, a stale tag); uncached is a 502 naming it", async () => {
     await upstream.stop();
     try {
       const out = path.join(work, "pull-offline");
       await ok(["copy", "--src-tls-verify=false", `docker://${mirrorHost()}/app:1`, `oci:${out}:x`]);
       const index = JSON.parse(readFileSync(path.join(out, "index.json"), "utf8")) as { manifests: Descriptor[] };
       expect(index.manifests[0]!.digest).toBe(single.digest);
+      // Nothing cached: a 502 in the error envelope that names the upstream, for clients and for skopeo.
       const missing = await fetch(`${sys.mirror}/v2/library/never/manifests/1`);
-      expect(missing.status).toBeGreaterThanOrEqual(400);
-      expect(missing.status).not.toBe(500);
+      expect(missing.status).toBe(502);
+      expect(missing.headers.get("content-type")).toBe("application/json");
+      const body = (await missing.json()) as Envelope;
+      expect(body.errors[0]!.code).toBe("UNKNOWN");
+      expect(body.errors[0]!.message).toBe(`upstream docker.io (http://${upstream.host}) is unreachable: connection refused or lost`);
+      const pulled = await skopeo(["copy", "--src-tls-verify=false", `docker://${mirrorHost()}/never:1`, `oci:${path.join(work, "pull-dead")}:x`]);
+      expect(pulled.code).not.toBe(0);
+      expect(pulled.stderr).toContain(`${mirrorHost()}/never:1`);
+      expect(pulled.stderr).toContain("502 Bad Gateway");
+      expect(pulled.stderr).not.toMatch(/internal error|goroutine|panic/i);
     } finally {
       await upstream.start();
     }
+  });
+
+  test("an upstream that answers 500 or 503, never answers, or stalls mid-body: 502, 503, 504 naming it", async () => {
+    const who = `upstream failing.example (http://${failing.host})`;
+    const cases: [string, number, string][] = [
+      ["status-500/app/manifests/1", 502, `${who} answered 500`],
+      ["status-503/app/manifests/1", 503, `${who} answered 503`],
+      ["silent/app/manifests/1", 504, `${who} timed out after 1 s`],
+      ["stalls/app/manifests/1", 504, `${who} sent nothing more of its answer for 1 s`],
+    ];
+    for (const [pathname, status, message] of cases) {
+      const res = await fetch(`${sys.mirror}/v2/${pathname}?ns=failing.example`, { headers: { Accept: M } });
+      expect(res.status, pathname).toBe(status);
+      expect(res.headers.get("content-type")).toBe("application/json");
+      expect(((await res.json()) as Envelope).errors[0]).toMatchObject({ code: "UNKNOWN", message });
+    }
+    // A blob whose body stalls after its headers were passed on can only be cut off; it is never complete.
+    const blob = await fetch(`${sys.mirror}/v2/stalls/app/blobs/sha256:${"0".repeat(64)}?ns=failing.example`)
+      .then(async (r) => ({ status: r.status, bytes: (await r.arrayBuffer()).byteLength }))
+      .catch(() => null);
+    if (blob) expect(blob).not.toEqual({ status: 200, bytes: 1000 });
   });
 
   test("a tag moved upstream is seen after its TTL", async () => {
@@ -200,54 +259,76 @@ describe("pull through the mirror", () => {
 
 describe("pull limits", () => {
   let limited: RunningSystem;
+  let dead: number;
   beforeAll(async () => {
+    dead = await freePort(); // nothing listens there: an upstream that is down
     limited = await startSystem({
-      MIRROR_UPSTREAMS: JSON.stringify({ "docker.io": { url: `http://${upstream.host}`, libraryPrefix: true } }),
+      MIRROR_UPSTREAMS: JSON.stringify({
+        "docker.io": { url: `http://${upstream.host}`, libraryPrefix: true },
+        "dead.example": { url: `http://127.0.0.1:${dead}` },
+      }),
       MIRROR_RATE_LIMIT: "3",
       MIRROR_RATE_WINDOW: "3600",
     });
   });
   afterAll(async () => limited?.stop());
 
-  test("Docker Hub headers, HEAD free, 429 with Retry-After, X-Forwarded-For ignored, per address", async () => {
+  test("Docker Hub headers, HEAD free, 429 with Retry-After, address headers ignored, per address", async () => {
     const url = `${limited.mirror}/v2/app/manifests/1`;
-    const as = (ip: string, extra: Record<string, string> = {}) => ({ headers: { Accept: M, "CF-Connecting-IP": ip, ...extra } });
-    const a = "203.0.113.5";
+    const a = "127.0.0.21";
+    const claims = (i: number) => ({ Accept: M, "X-Forwarded-For": `10.0.0.${i}`, "CF-Connecting-IP": `198.51.100.${i}` });
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(url, as(a, { "X-Forwarded-For": `10.0.0.${i}` }));
+      const res = await from(a, url, { headers: claims(i) });
       expect(res.status).toBe(200);
-      expect(res.headers.get("ratelimit-limit")).toBe("3;w=3600");
-      expect(res.headers.get("ratelimit-remaining")).toBe(`${2 - i};w=3600`);
-      expect(res.headers.get("docker-ratelimit-source")).toBe(a);
-      const head = await fetch(url, { method: "HEAD", ...as(a) });
+      expect(res.headers["ratelimit-limit"]).toBe("3;w=3600");
+      expect(res.headers["ratelimit-remaining"]).toBe(`${2 - i};w=3600`);
+      expect(res.headers["docker-ratelimit-source"]).toBe(a);
+      const head = await from(a, url, { method: "HEAD", headers: { Accept: M } });
       expect(head.status).toBe(200);
     }
-    const over = await fetch(url, as(a, { "X-Forwarded-For": "198.51.100.99" }));
+    const over = await from(a, url, { headers: claims(9) });
     expect(over.status).toBe(429);
-    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(((await over.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("TOOMANYREQUESTS");
-    const headStill = await fetch(url, { method: "HEAD", ...as(a) });
+    expect(Number(over.headers["retry-after"])).toBeGreaterThan(0);
+    expect((JSON.parse(over.body) as Envelope).errors[0]!.code).toBe("TOOMANYREQUESTS");
+    const headStill = await from(a, url, { method: "HEAD", headers: { Accept: M } });
     expect(headStill.status).toBe(200);
-    const other = await fetch(url, as("198.51.100.7"));
+    const other = await from("127.0.0.22", url, { headers: { Accept: M } });
     expect(other.status).toBe(200);
-    const v6a = await fetch(url, as("2001:db8:1:2::1"));
-    expect(v6a.headers.get("docker-ratelimit-source")).toBe("2001:db8:1:2::/64");
-    await fetch(url, as("2001:db8:1:2:ffff::9"));
-    const v6c = await fetch(url, as("2001:db8:1:2:aaaa::3"));
-    expect(v6c.headers.get("ratelimit-remaining")).toBe("0;w=3600");
+    expect(other.headers["docker-ratelimit-source"]).toBe("127.0.0.22");
+  });
+
+  test("failed pulls cost nothing: unknown tag (404), upstream down (502), upstream not mirrored (403)", async () => {
+    const a = "127.0.0.23";
+    const pull = (pathname: string, method = "GET") => from(a, `${limited.mirror}${pathname}`, { method, headers: { Accept: M } });
+    expect((await pull("/v2/app/manifests/1", "HEAD")).headers["ratelimit-remaining"]).toBe("3;w=3600");
+    const failures: [string, number][] = [
+      ["/v2/app/manifests/no-such-tag", 404],
+      ["/v2/app/manifests/1?ns=dead.example", 502],
+      ["/v2/app/manifests/1?ns=dead.example", 502],
+      ["/v2/app/manifests/1?ns=not.mirrored.example", 403],
+    ];
+    for (const [pathname, status] of failures) {
+      const res = await pull(pathname);
+      expect(res.status, pathname).toBe(status);
+      expect(res.headers["ratelimit-remaining"], pathname).toBe("3;w=3600");
+      if (status === 502) {
+        expect((JSON.parse(res.body) as Envelope).errors[0]!.message).toBe(`upstream dead.example (http://127.0.0.1:${dead}) is unreachable: connection refused or lost`);
+      }
+    }
+    const served = await pull("/v2/app/manifests/1");
+    expect(served.status).toBe(200);
+    expect(served.headers["ratelimit-remaining"]).toBe("2;w=3600");
   });
 
   test("a token from the auth worker counts the pull against its account, with the higher limit", async () => {
     const token = await limited.token("app");
-    const res = await fetch(`${limited.mirror}/v2/app/manifests/1`, {
-      headers: { Accept: M, "CF-Connecting-IP": "203.0.113.5", Authorization: `Bearer ${token}` },
-    });
+    const res = await from("127.0.0.24", `${limited.mirror}/v2/app/manifests/1`, { headers: { Accept: M, Authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
-    expect(res.headers.get("docker-ratelimit-source")).toBe(limited.robot.name);
-    expect(res.headers.get("ratelimit-limit")).toBe("200;w=3600");
-    const forged = await fetch(`${limited.mirror}/v2/app/manifests/1`, {
-      headers: { Accept: M, "CF-Connecting-IP": "198.51.100.200", Authorization: `Bearer ${token!.slice(0, -4)}AAAA` },
+    expect(res.headers["docker-ratelimit-source"]).toBe(limited.robot.name);
+    expect(res.headers["ratelimit-limit"]).toBe("200;w=3600");
+    const forged = await from("127.0.0.24", `${limited.mirror}/v2/app/manifests/1`, {
+      headers: { Accept: M, Authorization: `Bearer ${token!.slice(0, -4)}AAAA` },
     });
-    expect(forged.headers.get("docker-ratelimit-source")).toBe("198.51.100.200");
+    expect(forged.headers["docker-ratelimit-source"]).toBe("127.0.0.24");
   });
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -75,5 +76,41 @@ export class Distribution {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An upstream that fails on purpose, chosen by the repository in the path: `/v2/status-<code>/…` answers
+ * <code>; `/v2/silent/…` never answers; `/v2/stalls/…` sends the headers of a 1000-byte answer (all of a
+ * HEAD) and the first 100 bytes of its body, then nothing more. Every connection is cut when it stops.
+ */
+export class FailingUpstream {
+  private readonly server = http.createServer((req, res) => {
+    const repository = /^\/v2\/([^/]+)\//.exec(req.url ?? "")?.[1] ?? "";
+    const status = /^status-(\d{3})$/.exec(repository)?.[1];
+    if (status) {
+      res.writeHead(Number(status), { "Content-Type": "text/plain" }).end("failing on purpose");
+    } else if (repository === "stalls") {
+      res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": "1000", "Docker-Content-Digest": `sha256:${"0".repeat(64)}` });
+      if (req.method === "HEAD") res.end();
+      else res.write(Buffer.alloc(100, 1));
+    } else if (repository !== "silent") {
+      res.writeHead(404).end();
+    }
+  });
+
+  constructor(readonly port: number) {}
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
