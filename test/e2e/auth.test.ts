@@ -103,12 +103,15 @@ describe("the token dance over plain HTTP", () => {
       "a.b.c",
       `${header}.${payload}.`,
       `eyJhbGciOiJub25lIn0.${payload}.`,
-      "x".repeat(20_000),
+      "x".repeat(9_000), // over the registry's 8 KiB Authorization limit
     ];
     for (const t of forged) {
       const res = await fetch(`${sys.registry}/v2/public/app/tags/list`, { headers: { Authorization: `Bearer ${t}` } });
       expect(res.status, t.slice(0, 40)).toBe(401);
     }
+    // a header over the front's 16 KiB limit never reaches the registry: 431, as at the edge
+    const huge = await fetch(`${sys.registry}/v2/public/app/tags/list`, { headers: { Authorization: `Bearer ${"x".repeat(20_000)}` } });
+    expect(huge.status).toBe(431);
     const catalog = await fetch(`${sys.registry}/v2/_catalog`, { headers: { Authorization: `Bearer ${await sys.token("public/app")}` } });
     expect(catalog.status).toBe(401);
     expect((await sys.fetch("/v2/_catalog")).status).toBe(200);
