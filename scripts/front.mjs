@@ -22,6 +22,8 @@ const TLS_HANDSHAKE = 0x16;
 const REFUSAL = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 /** How much of an early-answered request's body is read and dropped to keep its connection open. */
 export const DRAIN_LIMIT = 64 * 1024 * 1024;
+const READ_SIZE = 1024 * 1024;
+const SMALL_READ = 64 * 1024;
 /** How long a closing connection keeps discarding what the client still sends (lingering close). */
 const LINGER_MS = 2_000;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
@@ -58,6 +60,28 @@ function linger(socket) {
   socket.resume();
   socket.once("end", () => socket.destroy());
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/**
+ * A connection to workerd read in 1 MiB steps (Node's default is 64 KiB): a blob of a GiB crosses the front in
+ * about a thousand reads instead of sixteen thousand. Each read is handed on as a 'data' chunk, as Node's HTTP
+ * client expects; pausing the socket (backpressure from a slow client) still stops the reads.
+ */
+function upstreamSocket(options) {
+  let buffer = Buffer.allocUnsafe(READ_SIZE);
+  const socket = net.connect({
+    ...options,
+    onread: {
+      buffer: () => buffer,
+      callback: (n, buf) => {
+        // A large read keeps its buffer (no copy) and the next read gets a fresh one; a small one is copied.
+        const chunk = n >= SMALL_READ ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
+        if (n >= SMALL_READ) buffer = Buffer.allocUnsafe(READ_SIZE);
+        socket.emit("data", chunk);
+      },
+    },
+  });
+  return socket;
 }
 
 /** The peer address as the edge would give it: IPv4-mapped IPv6 written as plain IPv4. */
@@ -189,6 +213,7 @@ function onClientError(err, socket) {
 export function startFront({ host, port, target, bodyIdleMs = 30_000 }) {
   let to = target ? new URL(target) : undefined;
   const agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
+  agent.createConnection = upstreamSocket;
   const web = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000, noDelay: true }, (req, res) => {
     if (!to) return answer(res, 503, "UNKNOWN", "starting, try again", undefined);
     proxy(req, res, to, agent, bodyIdleMs);
