@@ -1,6 +1,7 @@
 import { isOciError, OciError, parseRepositoryName, type RepositoryName } from "@registry/core";
 import { Router } from "itty-router";
 import type { Access, AppDeps, Authorize, Grant, RouteRequest } from "./context";
+import { drainUnread } from "./drain";
 import { API_VERSION_HEADERS } from "./http";
 import { ROUTES, type Need, type Route } from "./routes";
 
@@ -49,6 +50,7 @@ export function createRegistryApp(options: AppOptions): RegistryApp {
         response = errorResponse(e, head);
       }
       for (const [k, v] of Object.entries(API_VERSION_HEADERS)) response.headers.set(k, v);
+      await drainUnread(request);
       return response;
     },
   };

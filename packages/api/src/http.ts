@@ -70,7 +70,7 @@ export function uploadBody(request: Request): UploadBody | undefined {
   return request.body ? { stream: request.body } : undefined;
 }
 
-/** Reads a body of at most `limit` bytes; larger → 413 SIZE_INVALID without reading further. */
+/** Reads a body of at most `limit` bytes; larger → 413 SIZE_INVALID (the rest is left to `drainUnread`). */
 export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
@@ -83,7 +83,7 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
-      await reader.cancel();
+      reader.releaseLock();
       throw tooLarge(limit);
     }
     chunks.push(value);
