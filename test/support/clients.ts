@@ -12,6 +12,19 @@ import type { RunningSystem } from "./system";
 
 const ROOT = path.resolve(__dirname, "../..");
 
+/**
+ * Debian's clients by path (scripts/test-prereqs.mjs installs them): never whatever comes first on PATH —
+ * /usr/local/bin/docker on these machines is a static Docker CLI 28.2.2 from elsewhere.
+ */
+export const BIN = {
+  podman: "/usr/bin/podman",
+  buildah: "/usr/bin/buildah",
+  containerd: "/usr/bin/containerd",
+  ctr: "/usr/bin/ctr",
+  dockerd: "/usr/sbin/dockerd",
+  docker: "/usr/bin/docker",
+} as const;
+
 export interface RunOptions {
   /** Replaces the environment entirely when given (clients must not read the host's config). */
   env?: NodeJS.ProcessEnv;
@@ -54,6 +67,9 @@ export async function must(bin: string, args: string[], opts: RunOptions = {}): 
 export function scratch(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `${prefix}-`));
 }
+
+/** How a client says the registry refused its credentials or its scope. */
+export const DENIED = /unauthorized|denied|authentication required/i;
 
 export interface Robot {
   name: string;

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { run, scratch, succeeded, type RunOptions } from "./clients";
+import { BIN, run, scratch, succeeded, type RunOptions } from "./clients";
 import { Daemon, removeTree } from "./daemon";
 import type { Result } from "./skopeo";
 
@@ -36,7 +36,7 @@ export class Containerd {
         '  content_sharing_policy = "isolated"',
       ].join("\n"),
     );
-    this.daemon = new Daemon("containerd", ["--config", config], path.join(this.dir, "containerd.log"));
+    this.daemon = new Daemon(BIN.containerd, ["--config", config], path.join(this.dir, "containerd.log"));
   }
 
   async start(): Promise<void> {
@@ -46,7 +46,7 @@ export class Containerd {
   /** `ctr --address <socket> -n <namespace> <args>`; never throws. */
   ctr(namespace: string, args: string[], opts: RunOptions = {}): Promise<Result> {
     const env = { PATH: process.env.PATH, HOME: this.dir, CONTAINERD_SNAPSHOTTER: "native" };
-    return run("ctr", ["--address", this.socket, "-n", namespace, ...args], { env, ...opts });
+    return run(BIN.ctr, ["--address", this.socket, "-n", namespace, ...args], { env, ...opts });
   }
 
   /** `ctr`, expecting success; returns stdout. */

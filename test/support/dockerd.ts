@@ -1,6 +1,6 @@
 import { existsSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { must, run, scratch, type RunOptions } from "./clients";
+import { BIN, must, run, scratch, type RunOptions } from "./clients";
 import { Daemon, removeTree } from "./daemon";
 import type { Result } from "./skopeo";
 
@@ -9,11 +9,7 @@ import type { Result } from "./skopeo";
  * pidfile, key file and socket in a temp dir, vfs storage, no iptables and no bridge, the test's containerd,
  * loopback registries insecure. Driven with Debian's docker CLI, whose config (login credentials) also lives
  * in the temp dir. No container is run.
- *
- * The CLI is called by its path: /usr/local/bin/docker on these machines is a static Docker CLI 28.2.2 (not
- * from a Debian package) that comes first on PATH.
  */
-export const DOCKER_CLI = "/usr/bin/docker";
 
 /** dockerd 20.10 puts its plugin sockets in /run/docker/plugins whatever exec-root says. */
 const PLUGIN_DIRS = ["/run/docker/plugins", "/run/docker"];
@@ -46,7 +42,7 @@ export class Dockerd {
         "registry-mirrors": opts.mirrors ?? [],
       }),
     );
-    this.daemon = new Daemon("dockerd", ["--config-file", file], path.join(this.dir, "dockerd.log"));
+    this.daemon = new Daemon(BIN.dockerd, ["--config-file", file], path.join(this.dir, "dockerd.log"));
   }
 
   async start(): Promise<void> {
@@ -56,7 +52,7 @@ export class Dockerd {
   /** The command line and options of `docker --config <dir>/cli -H unix://<socket> <args>`. */
   private cli(args: string[], opts: RunOptions): [string, string[], RunOptions] {
     const env = { PATH: process.env.PATH, HOME: this.dir, DOCKER_CONFIG: this.config };
-    return [DOCKER_CLI, ["--config", this.config, "-H", `unix://${this.socket}`, ...args], { env, ...opts }];
+    return [BIN.docker, ["--config", this.config, "-H", `unix://${this.socket}`, ...args], { env, ...opts }];
   }
 
   /** Debian's docker CLI against this daemon; never throws. */

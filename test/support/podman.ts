@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { must, run, scratch, type RunOptions } from "./clients";
+import { BIN, must, run, scratch, type RunOptions } from "./clients";
 import type { Result } from "./skopeo";
 
 /**
@@ -70,22 +70,22 @@ export class ContainersSandbox {
 
   /** `podman --storage-driver vfs --root … --runroot … --cgroup-manager cgroupfs --events-backend file <args>` */
   podman(args: string[], opts: RunOptions = {}): Promise<Result> {
-    return run("podman", this.argv("podman", args), { env: this.env, ...opts });
+    return run(BIN.podman, this.argv("podman", args), { env: this.env, ...opts });
   }
 
   /** `buildah --storage-driver vfs --root … --runroot … <args>` */
   buildah(args: string[], opts: RunOptions = {}): Promise<Result> {
-    return run("buildah", this.argv("buildah", args), { env: this.env, ...opts });
+    return run(BIN.buildah, this.argv("buildah", args), { env: this.env, ...opts });
   }
 
   /** `podman`, expecting success; returns stdout. */
   mustPodman(args: string[], opts: RunOptions = {}): Promise<string> {
-    return must("podman", this.argv("podman", args), { env: this.env, ...opts });
+    return must(BIN.podman, this.argv("podman", args), { env: this.env, ...opts });
   }
 
   /** `buildah`, expecting success; returns stdout. */
   mustBuildah(args: string[]): Promise<string> {
-    return must("buildah", this.argv("buildah", args), { env: this.env });
+    return must(BIN.buildah, this.argv("buildah", args), { env: this.env });
   }
 
   dispose(): void {

@@ -6,10 +6,12 @@ import type { RunningSystem } from "./system";
  * push by these, not by its exit code.
  */
 
+export const V2S2 = "application/vnd.docker.distribution.manifest.v2+json";
+
 const ACCEPT = [
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
+  V2S2,
   "application/vnd.docker.distribution.manifest.list.v2+json",
 ].join(", ");
 
