@@ -1,7 +1,6 @@
-import { isOciError, OciError, parseRepositoryName, type RepositoryName } from "@registry/core";
+import { drainUnread, isOciError, OciError, parseRepositoryName, type RepositoryName } from "@registry/core";
 import { Router } from "itty-router";
 import type { Access, AppDeps, Authorize, Grant, RouteRequest } from "./context";
-import { drainUnread } from "./drain";
 import { API_VERSION_HEADERS } from "./http";
 import { ROUTES, type Need, type Route } from "./routes";
 

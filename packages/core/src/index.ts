@@ -12,6 +12,7 @@ export { parseDigest, isDigest, digestAlgorithm, digestHex, digestOf } from "./d
 export type { ResumableHash } from "./hash";
 export { createHash, restoreHash } from "./hash";
 export { hashingStream, verifyingStream } from "./hash-stream";
+export { drainUnread } from "./drain";
 
 export type { RepositoryName, Tag, Reference, ImageReference } from "./reference";
 export {

@@ -2,6 +2,7 @@
  * The token service of the registry (Docker token authentication): `GET|POST /token`, the JWKS registries
  * verify with, and an admin API for robots and users. Wiring only; see README.md.
  */
+import { drainUnread } from "@registry/core";
 import type { Env } from "./env";
 import { handle } from "./routes";
 
@@ -9,7 +10,9 @@ export { AccountStore } from "./account-store";
 export type { Env } from "./env";
 
 export default {
-  fetch(request: Request, env: Env): Promise<Response> {
-    return handle(request, env);
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const response = await handle(request, env);
+    await drainUnread(request); // an unread body would make workerd reset the connection
+    return response;
   },
 } satisfies ExportedHandler<Env>;

@@ -11,16 +11,30 @@ limit) releases its reader so the rest is drained here too. Bounded by the platf
  * leaves nothing to drain.
  */
 export async function drainUnread(request: Request): Promise<void> {
-  if (!request.body || request.body.locked) return;
+  const body = request.body;
+  if (!body || body.locked) return;
   try {
-    const reader = request.body.getReader({ mode: "byob" });
-    let buffer = new ArrayBuffer(DRAIN_BUFFER);
-    for (;;) {
-      const { done, value } = await reader.read(new Uint8Array(buffer));
-      if (done || !value) return;
-      buffer = value.buffer;
+    if (!(await drainBytes(body))) {
+      const reader = body.getReader();
+      while (!(await reader.read()).done);
     }
   } catch {
     // the body broke off: the connection is gone anyway
+  }
+}
+
+/** Drains a byte stream with one reused buffer; false when the stream is not a byte stream. */
+async function drainBytes(body: ReadableStream<Uint8Array>): Promise<boolean> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    return false;
+  }
+  let buffer = new ArrayBuffer(DRAIN_BUFFER);
+  for (;;) {
+    const { done, value } = await reader.read(new Uint8Array(buffer));
+    if (done || !value) return true;
+    buffer = value.buffer as ArrayBuffer;
   }
 }
