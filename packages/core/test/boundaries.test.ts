@@ -51,6 +51,7 @@ const expectedExports = [
   "restoreHash",
   "hashingStream",
   "verifyingStream",
+  "drainUnread",
   "parseRepositoryName",
   "isRepositoryName",
   "parseTag",
