@@ -161,3 +161,25 @@ describe("framing and idle bodies, answered by the local system", () => {
     expect(status.headers.get("range")).toBe("0-0");
   });
 });
+
+describe("the client's address comes from its connection", () => {
+  const basic = (name: string, secret: string) => `Basic ${Buffer.from(`${name}:${secret}`).toString("base64")}`;
+  const login = (secret: string, from: string, claimed?: string) =>
+    httpRequest(`${sys.auth}/token?service=edge-registry&scope=repository:conn/x:pull`, {
+      headers: { Authorization: basic(sys.robot.name, secret), ...(claimed ? { "CF-Connecting-IP": claimed } : {}) },
+      localAddress: from,
+    });
+
+  test("wrong passwords from one address, each claiming another CF-Connecting-IP, are throttled together", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await login(`wrong-${i}`, "127.0.0.41", `198.51.100.${i}`)).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses).toContain(429);
+    const blocked = await login(sys.robot.secret, "127.0.0.41", "203.0.113.1");
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+    // another client (another address) is not held back by the first one's failures
+    const other = await login(sys.robot.secret, "127.0.0.42", "198.51.100.3");
+    expect(other.status).toBe(200);
+  });
+});
