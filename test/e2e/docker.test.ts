@@ -68,6 +68,7 @@ describe("docker against the registry", () => {
     const pulled = await inspect(ref("seed/multi:1"));
     expect(pulled.Id).toBe(configOf(f.img.arch.get("arm64")!));
     expect(pulled.Architecture).toBe("arm64");
+    expect(pulled.Variant).toBe("v8");
     expect(pulled.RepoDigests).toContain(`${ref("seed/multi")}@${f.img.multi.digest}`);
   });
 

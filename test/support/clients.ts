@@ -69,7 +69,7 @@ export function scratch(prefix: string): string {
 }
 
 /** How a client says the registry refused its credentials or its scope. */
-export const DENIED = /unauthorized|denied|authentication required/i;
+export const DENIED = /unauthorized|denied|authentication required|insufficient_scope/i;
 
 export interface Robot {
   name: string;
