@@ -1,9 +1,9 @@
+import type { RepositoryName } from "@registry/core";
 import type { RegistryStores } from "@registry/storage";
 import type { BlobFills } from "./blob-fills";
 import { PullThroughBlobs } from "./pull-through-blobs";
 import { PullThroughManifests } from "./pull-through-manifests";
 import { noUploads } from "./read-only";
-import type { RepositoryName } from "@registry/core";
 import type { UpstreamClient } from "./upstream-client";
 
 export interface PullThroughOptions {
