@@ -127,6 +127,20 @@ describe("bodies", () => {
     expect(new Uint8Array(await whole.arrayBuffer())).toEqual(bytes);
   });
 
+  test("a pull that waits on another's fill gets that fill's upstream failure, not a 404", async () => {
+    const upstream = new FakeUpstream().install();
+    const bytes = new Uint8Array(50_000).fill(4);
+    const digest = await upstream.putBlob(bytes);
+    const path = `/v2/${repo()}/blobs/${digest}`;
+    upstream.fault = (r) => (r.method === "GET" ? new Response(stalling(bytes.subarray(0, 10_000))) : undefined);
+    const first = mirror(path);
+    while (!upstream.requests.includes(`GET ${path}`)) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await mirror(path);
+    expect([(await first).status, second.status]).toEqual([504, 504]);
+    expect(upstream.requests.filter((r) => r === `GET ${path}`)).toHaveLength(1);
+  });
+
   test("a corrupt blob filled before it is served (a range): 502, not a client error", async () => {
     const upstream = new FakeUpstream().install();
     const bytes = new Uint8Array(20_000).fill(1);
