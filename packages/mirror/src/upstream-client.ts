@@ -110,7 +110,7 @@ export class UpstreamClient {
     }
     if (!res.body || res.status < 200 || res.status >= 300) return res;
     const body = idleLimited(res.body, this.upstream.timeoutMs, {
-      idle: () => this.error({ kind: "timeout", seconds: this.upstream.timeoutMs / 1000, midBody: true }),
+      idle: () => this.timedOut(true),
       broken: () => this.error({ kind: "broken" }),
     });
     return new Response(body, res);
@@ -118,9 +118,9 @@ export class UpstreamClient {
 
   private async exchange(method: string, url: string, headers: Record<string, string>): Promise<Response> {
     const abort = new AbortController();
-    const timeout = () => this.error({ kind: "timeout", seconds: this.upstream.timeoutMs / 1000, midBody: false });
     try {
-      return await within(this.fetcher(url, { method, headers, redirect: "manual", signal: abort.signal }), this.upstream.timeoutMs, timeout);
+      const answer = this.fetcher(url, { method, headers, redirect: "manual", signal: abort.signal });
+      return await within(answer, this.upstream.timeoutMs, () => this.timedOut(false));
     } catch (e) {
       abort.abort();
       throw e instanceof UpstreamError ? e : this.error({ kind: "unreachable", reason: unreachableReason(e) });
@@ -138,6 +138,10 @@ export class UpstreamClient {
 
   private error(failure: UpstreamFailure): UpstreamError {
     return new UpstreamError(this.upstream, failure);
+  }
+
+  private timedOut(midBody: boolean): UpstreamError {
+    return this.error({ kind: "timeout", seconds: this.upstream.timeoutMs / 1000, midBody });
   }
 
   private cachedAuth(scope: string): string | undefined {
