@@ -7,7 +7,8 @@
 // STORAGE_METRICS=on (X-Storage-Ops on every response); BODY_IDLE_TIMEOUT (seconds a request body may send
 // nothing before it is answered 408, default 30);
 // mirror: MIRROR_UPSTREAMS (JSON, see workers/mirror/wrangler.toml), MIRROR_DEFAULT_UPSTREAM, MIRROR_TAG_TTL,
-// MIRROR_RATE_LIMIT (anonymous pulls per window), MIRROR_RATE_WINDOW (seconds).
+// MIRROR_RATE_LIMIT (anonymous pulls per window), MIRROR_RATE_WINDOW (seconds), MIRROR_UPSTREAM_TIMEOUT (seconds
+// an upstream may keep the mirror waiting, default 30).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -35,6 +36,7 @@ const system = await startSystem({
     tagTtl: number(env.MIRROR_TAG_TTL),
     anonymousLimit: number(env.MIRROR_RATE_LIMIT),
     windowSec: number(env.MIRROR_RATE_WINDOW),
+    upstreamTimeout: number(env.MIRROR_UPSTREAM_TIMEOUT),
   },
 });
 const { registry, auth: authUrl, mirror } = system.urls;

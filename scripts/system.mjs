@@ -48,7 +48,7 @@ function localAuthSecrets(stateDir) {
  *   anonymousPull?: string,
  *   writeAccess?: "open" | "closed",
  *   storageMetrics?: boolean,
- *   mirror?: { upstreams?: string, defaultUpstream?: string, tagTtl?: number, anonymousLimit?: number, windowSec?: number },
+ *   mirror?: { upstreams?: string, defaultUpstream?: string, tagTtl?: number, anonymousLimit?: number, windowSec?: number, upstreamTimeout?: number },
  *   log?: boolean,
  *   bodyIdleMs?: number,
  * }} opts  auth (default true): Docker token auth on the registry; false: no tokens, writes per writeAccess.
@@ -87,6 +87,7 @@ export async function startSystem(opts = {}) {
       ...(opts.mirror?.tagTtl !== undefined ? { TAG_TTL: String(opts.mirror.tagTtl) } : {}),
       ...(opts.mirror?.anonymousLimit !== undefined ? { RATE_LIMIT_ANONYMOUS: String(opts.mirror.anonymousLimit) } : {}),
       ...(opts.mirror?.windowSec !== undefined ? { RATE_LIMIT_WINDOW: String(opts.mirror.windowSec) } : {}),
+      ...(opts.mirror?.upstreamTimeout !== undefined ? { UPSTREAM_TIMEOUT: String(opts.mirror.upstreamTimeout) } : {}),
     },
   };
   const mf = new Miniflare({

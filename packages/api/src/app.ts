@@ -85,15 +85,13 @@ function accessFor(need: Need, repository: RepositoryName): Access {
   }
 }
 
-/** The one place an error becomes a response. */
+/** The one place an error becomes a response: anything not an OciError is logged and answered 500 UNKNOWN. */
 export function errorResponse(e: unknown, head = false): Response {
   if (isOciError(e)) return e.toResponse(head);
   const requestId = crypto.randomUUID();
   console.error(`request ${requestId} failed:`, e);
-  return new Response(head ? null : JSON.stringify({ errors: [], requestId }), {
-    status: 500,
-    headers: { "Content-Type": "application/json", "X-Request-Id": requestId },
-  });
+  const error = new OciError("UNKNOWN", { status: 500, detail: { requestId }, headers: { "X-Request-Id": requestId } });
+  return error.toResponse(head);
 }
 
 const everything: Grant = { canPull: () => true, pullable: "any" };
