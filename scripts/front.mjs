@@ -114,22 +114,24 @@ function remainingBody(req, received) {
   return Number.isSafeInteger(length) ? Math.max(0, length - received) : undefined;
 }
 
-/** Proxies one request to workerd at `to` over `agent`; see the file comment for early answers and idle bodies. */
+/** Does the request carry a body (Content-Length above 0, or chunked)? */
+function hasBody(req) {
+  return Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+}
+
+/**
+ * Proxies one request to workerd at `to`; see the file comment for early answers and idle bodies. Requests
+ * without a body reuse idle connections of `agent` and are sent again once on a fresh connection when a reused
+ * one turns out closed (workerd may close an idle connection just as it is reused); requests with a body (they
+ * cannot be replayed) always get a fresh connection.
+ */
 function proxy(req, res, to, agent, bodyIdleMs) {
+  const body = hasBody(req);
+  const socket = req.socket;
   let received = 0;
   let idle;
   let timedOut = false;
-  const socket = req.socket;
-  const up = http.request({
-    host: to.hostname,
-    port: Number(to.port),
-    method: req.method,
-    path: req.url,
-    headers: forwardHeaders(req),
-    agent,
-    setHost: false,
-  });
-  up.setNoDelay(true);
+  let up;
   const stopIdle = () => clearTimeout(idle);
   const armIdle = () => {
     stopIdle();
@@ -143,20 +145,37 @@ function proxy(req, res, to, agent, bodyIdleMs) {
       answer(res, 408, "BLOB_UPLOAD_INVALID", "request body idle: nothing received in time", { idleSeconds: bodyIdleMs / 1000 });
     }, bodyIdleMs);
   };
-  req.on("data", (chunk) => {
-    received += chunk.length;
-    armIdle();
-  });
-  req.on("end", stopIdle);
-  req.on("error", () => up.destroy());
-  armIdle();
 
-  up.on("response", (upRes) => {
+  const send = (retried) => {
+    up = http.request({
+      host: to.hostname,
+      port: Number(to.port),
+      method: req.method,
+      path: req.url,
+      headers: forwardHeaders(req),
+      setHost: false,
+      ...(body ? { agent: false, createConnection: upstreamSocket } : { agent }),
+    });
+    up.setNoDelay(true);
+    up.on("response", (upRes) => passOn(upRes, up));
+    up.on("error", (err) => {
+      stopIdle();
+      if (timedOut || res.headersSent || up.res) return;
+      if (!body && !retried && up.reusedSocket) return send(true);
+      // e.g. workerd answered before reading the body and reset the connection (its answer is lost with the
+      // reset): the workers drain what they leave unread (packages/core/src/drain.ts).
+      answer(res, 502, "UNKNOWN", "the local runtime closed the connection without an answer", { error: err.code ?? err.message });
+    });
+    if (body) req.pipe(up);
+    else up.end();
+  };
+
+  const passOn = (upRes, from) => {
     const early = !req.complete;
     const headers = responseHeaders(upRes.rawHeaders);
     if (early) {
       // workerd will reset its side; the client's rest is dropped here, or the connection closed gracefully.
-      req.unpipe(up);
+      req.unpipe(from);
       stopIdle();
       const rest = remainingBody(req, received);
       if (rest === undefined || rest > DRAIN_LIMIT) {
@@ -171,16 +190,21 @@ function proxy(req, res, to, agent, bodyIdleMs) {
     upRes.pipe(res);
     upRes.on("error", () => socket.destroy());
     // A connection workerd answered early is never reused.
-    upRes.on("end", () => early && up.destroy());
-  });
-  up.on("error", (err) => {
-    stopIdle();
-    if (timedOut || res.headersSent || up.res) return;
-    // e.g. workerd answered before reading the body and reset the connection (its answer is lost with the
-    // reset): the worker is expected to drain what it leaves unread (packages/api/src/drain.ts).
-    answer(res, 502, "UNKNOWN", "the local runtime closed the connection without an answer", { error: err.code ?? err.message });
-  });
-  req.pipe(up);
+    upRes.on("end", () => early && from.destroy());
+  };
+
+  if (body) {
+    req.on("data", (chunk) => {
+      received += chunk.length;
+      armIdle();
+    });
+    req.on("end", stopIdle);
+    req.on("error", () => up.destroy());
+    armIdle();
+  } else {
+    req.resume();
+  }
+  send(false);
 }
 
 /** Reads and drops the rest of a request body (at most DRAIN_LIMIT more bytes, else the connection closes). */
