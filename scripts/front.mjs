@@ -23,7 +23,7 @@ const REFUSAL = "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\nConnection: cl
 /** How much of an early-answered request's body is read and dropped to keep its connection open. */
 export const DRAIN_LIMIT = 64 * 1024 * 1024;
 const READ_SIZE = 1024 * 1024;
-const SMALL_READ = 64 * 1024;
+const SLAB_SIZE = 8 * READ_SIZE;
 /** How long a closing connection keeps discarding what the client still sends (lingering close). */
 const LINGER_MS = 2_000;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
@@ -68,15 +68,23 @@ function linger(socket) {
  * client expects; pausing the socket (backpressure from a slow client) still stops the reads.
  */
 function upstreamSocket(options) {
-  let buffer = Buffer.allocUnsafe(READ_SIZE);
+  let slab = Buffer.allocUnsafe(SLAB_SIZE);
+  let used = 0;
   const socket = net.connect({
     ...options,
     onread: {
-      buffer: () => buffer,
-      callback: (n, buf) => {
-        // A large read keeps its buffer (no copy) and the next read gets a fresh one; a small one is copied.
-        const chunk = n >= SMALL_READ ? buf.subarray(0, n) : Buffer.from(buf.subarray(0, n));
-        if (n >= SMALL_READ) buffer = Buffer.allocUnsafe(READ_SIZE);
+      // Each read lands in the free part of a slab and is handed on without a copy; a new slab is taken once
+      // less than READ_SIZE is left (the old one lives until the chunks cut from it are written and dropped).
+      buffer: () => {
+        if (SLAB_SIZE - used < READ_SIZE) {
+          slab = Buffer.allocUnsafe(SLAB_SIZE);
+          used = 0;
+        }
+        return slab.subarray(used, used + READ_SIZE);
+      },
+      callback: (n) => {
+        const chunk = slab.subarray(used, used + n);
+        used += n;
         socket.emit("data", chunk);
       },
     },
@@ -243,7 +251,8 @@ export function startFront({ host, port, target, bodyIdleMs = 30_000 }) {
     proxy(req, res, to, agent, bodyIdleMs);
   });
   web.on("clientError", onClientError);
-  const server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+  // A high-water mark of a few reads lets a 1 MiB chunk be written without pausing the runtime's side each time.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true, highWaterMark: 4 * READ_SIZE }, (client) => {
     client.on("error", () => client.destroy());
     client.once("data", (first) => {
       if (first[0] === TLS_HANDSHAKE) {
