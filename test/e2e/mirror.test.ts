@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { OciLayout, type Descriptor } from "../support/oci-layout";
 import { ok, skopeo } from "../support/skopeo";
 import { startSystem, type RunningSystem } from "../support/system";
+import { httpRequest } from "../support/raw-http";
 import { Distribution, FailingUpstream, freePort } from "../support/upstream";
 
 /**
@@ -76,18 +76,9 @@ interface Envelope {
  * A request from a given loopback address: the front sets `CF-Connecting-IP` from the socket's peer, so this
  * is how a test is a client of its own (and whatever address headers it sends are ignored).
  */
-function from(localAddress: string, url: string, init: { method?: string; headers?: Record<string, string> } = {}) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = http.request(url, { method: init.method ?? "GET", headers: init.headers, localAddress }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
+async function from(localAddress: string, url: string, init: { method?: string; headers?: Record<string, string> } = {}) {
+  const res = await httpRequest(url, { ...init, localAddress });
+  return { ...res, body: res.body.toString() };
 }
 
 describe("pull through the mirror", () => {
