@@ -426,7 +426,7 @@ async function blobGet(regs, big) {
 
 /**
  * Diagnostic for ours: the same blob GET straight from workerd's listener (Miniflare's entry socket), bypassing the
- * Node TCP front, to tell the front's cost from the worker's. Returns best MB/s or null.
+ * Node HTTP front, to tell the front's cost from the worker's. Returns best MB/s or null.
  */
 async function blobGetDirect(ours, big) {
   const workerd = treePids(ours.cp.pid).filter((p) => {
@@ -1185,7 +1185,7 @@ async function main() {
     curl: version("curl", ["--version"]),
     distribution: version("docker-registry", ["--version"]),
   });
-  say(heading("edge-registry benchmark", `ours = scripts/start.mjs (Node TCP front + workerd, local R2 simulator on disk)
+  say(heading("edge-registry benchmark", `ours = scripts/start.mjs (Node HTTP front + workerd, local R2 simulator on disk)
 distribution = Debian docker-registry ${results.meta.distribution.split(" ").pop()} (filesystem storage), both on 127.0.0.1
 commit ${commit}, node ${process.version}, ${os.cpus().length} cpus, load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}
 ratio = ours / distribution (for req/s and MB/s higher is better; for times and memory lower is better)
