@@ -8,7 +8,7 @@
 //   client sent, as the edge does: login throttling and pull limits count real addresses, never a header.
 // - Early answers. workerd closes a connection whose request body was not read to the end, and closing a socket
 //   with unread bytes makes the kernel send a TCP reset, which destroys an answer still in flight. The workers
-//   therefore drain what they leave unread (packages/api/src/drain.ts); here, each client connection is apart
+//   therefore drain what they leave unread (packages/core/src/drain.ts); here, each client connection is apart
 //   from workerd's: an answer that arrives before the client finished sending is passed on, and the rest of
 //   the body is read and dropped (up to DRAIN_LIMIT bytes) so the connection stays usable; a larger rest gets
 //   `Connection: close` and a lingering close (FIN, incoming bytes discarded until the client hangs up), and a
@@ -63,7 +63,7 @@ function linger(socket) {
 }
 
 /**
- * A connection to workerd read in 1 MiB steps (Node's default is 64 KiB): a blob of a GiB crosses the front in
+ * A connection to workerd read in steps of up to 1 MiB (Node's default is 64 KiB): a blob of a GiB crosses the front in
  * about a thousand reads instead of sixteen thousand. Each read is handed on as a 'data' chunk, as Node's HTTP
  * client expects; pausing the socket (backpressure from a slow client) still stops the reads.
  */
