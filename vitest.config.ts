@@ -13,6 +13,7 @@ export default defineConfig({
       "workers/registry/vitest.config.ts",
       "workers/mirror/vitest.config.ts",
       "test/vitest.config.ts",
+      "test/architecture/vitest.config.ts",
     ],
   },
 });
