@@ -13,6 +13,9 @@ export type { ResumableHash } from "./hash";
 export { createHash, restoreHash } from "./hash";
 export { hashingStream, verifyingStream } from "./hash-stream";
 export { drainUnread } from "./drain";
+export { concatBytes, readBounded } from "./bytes";
+export { BoundedMap } from "./bounded-map";
+export { clientAddress, ipv6Prefix64 } from "./client-address";
 
 export type { RepositoryName, Tag, Reference, ImageReference } from "./reference";
 export {
