@@ -16,6 +16,13 @@ import type {
   Tag,
 } from "../src/index";
 
+declare global {
+  interface ImportMeta {
+    /** Vite's eager raw glob (transformed at build time; typed here because vite's client types are not installed). */
+    glob(pattern: string, options: { query: "?raw"; import: "default"; eager: true }): Record<string, string>;
+  }
+}
+
 // Core is the bottom layer: it must run unchanged in Node 20 and workerd, so it imports nothing but itself.
 const sources = import.meta.glob("../src/*.ts", { query: "?raw", import: "default", eager: true });
 /** Source text without comments, so that prose may mention what code may not use. */
@@ -27,10 +34,7 @@ describe("core imports nothing", () => {
     expect(files.length).toBeGreaterThan(8);
   });
 
-  test.each(files)("%s imports only sibling files", (_, text) => {
-    const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]);
-    for (const specifier of specifiers) expect(specifier).toMatch(/^\.\/[a-z0-9-]+$/);
-  });
+  // Which packages core may import (none) is checked with every other package's rules: test/architecture.
 
   test.each(files)("%s uses no Node or Workers globals", (_, text) => {
     expect(text).not.toMatch(/\b(?:Buffer|process|require|__dirname|globalThis\.caches|HTMLRewriter)\b|node:|cloudflare:/);
@@ -87,12 +91,8 @@ test("index exports exactly the documented names", () => {
   expect(Object.keys(core).sort()).toEqual([...expectedExports].sort());
 });
 
-test("the documented types are exported (checked by tsc)", () => {
-  type All = [Descriptor, Digest, DigestAlgorithm, ErrorCode, ImageReference, Manifest, OciErrorOptions, Platform];
-  type More = [Reference, RepositoryName, ResumableHash, Scope, Tag];
-  const count: [All["length"], More["length"]] = [8, 5];
-  expect(count).toEqual([8, 5]);
-});
+/** The documented types are exported: checked by tsc (`pnpm typecheck`), not at run time. */
+export type DocumentedTypes = [Descriptor, Digest, DigestAlgorithm, ErrorCode, ImageReference, Manifest, OciErrorOptions, Platform, Reference, RepositoryName, ResumableHash, Scope, Tag];
 
 test("index lists every export by name (no export *)", () => {
   const index = files.find(([name]) => name === "index.ts")?.[1] ?? "";
