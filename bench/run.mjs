@@ -28,6 +28,7 @@ import {
   zeroOps,
 } from "./lib/http.mjs";
 import { fmtInt, fmtMiB, fmtMs, fmtRate, fmtRatio, fmtS, heading, ratio, row, table } from "./lib/format.mjs";
+import { hashBench } from "./hash.mjs";
 import { loadTest } from "./lib/load.mjs";
 import { killAllSync, listeningPorts, run, sampleRss, spawnTracked, stopAll, stopChild, treePids, treeRss, waitForOutput } from "./lib/proc.mjs";
 
@@ -58,7 +59,7 @@ const ONLY = process.env.BENCH_ONLY
   ? new Set(
       process.env.BENCH_ONLY.split(",")
         .map((x) => Number(x.trim()))
-        .filter((n) => Number.isInteger(n) && n >= 1 && n <= 8),
+        .filter((n) => Number.isInteger(n) && n >= 1 && n <= 9),
     )
   : null;
 if (ONLY && [2, 3, 4, 5].some((n) => ONLY.has(n))) ONLY.add(1);
@@ -1391,6 +1392,12 @@ push: one request streamed from a file with Content-Length (ours: POST ?digest=;
 
   // 8. pull-through mirror
   if (want(8)) s8 = await mirrorSection(dist);
+
+  // 9. hash throughput (no registry involved: core's resumable SHA-2 against libraries and native hashes)
+  if (want(9)) {
+    say(heading("9. hash throughput", "bench/hash.mjs: the resumable hashes of the upload path, in Node and workerd"));
+    await section("hash", () => hashBench(say));
+  }
 
   // summary
   results.meta.loadavgEnd = os.loadavg();
