@@ -1,4 +1,4 @@
-import { OciError, type RepositoryName } from "@registry/core";
+import { OciError, readBounded, type RepositoryName } from "@registry/core";
 import type { ByteRange, UploadBody } from "@registry/storage";
 
 /** Headers every /v2 response carries (docker checks the version header on `GET /v2/`). */
@@ -72,29 +72,9 @@ export function uploadBody(request: Request): UploadBody | undefined {
 
 /** Reads a body of at most `limit` bytes; larger → 413 SIZE_INVALID (the rest is left to `drainUnread`). */
 export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = request.headers.get("Content-Length");
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      reader.releaseLock();
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  const bytes = await readBounded(request, limit);
+  if (!bytes) throw tooLarge(limit);
+  return bytes;
 }
 
 function tooLarge(limit: number): OciError {

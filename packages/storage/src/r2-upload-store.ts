@@ -1,4 +1,5 @@
 import {
+  concatBytes,
   createHash,
   digestAlgorithm,
   digestOf,
@@ -13,7 +14,7 @@ import { readSegments, type BlobRecord, type Segment } from "./blob-record";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
 import type { BlobInfo, UploadBody, UploadStatus, UploadStore } from "./ports";
-import { concat, NativeDigest, readChunks } from "./streams";
+import { NativeDigest, readChunks } from "./streams";
 
 /**
  * R2 multipart rules (enforced by R2, and the minimum by the local simulator too): every part but the
@@ -187,7 +188,7 @@ export class R2UploadStore implements UploadStore {
     let buffered = 0;
     let total = 0;
     const flush = async (final: boolean) => {
-      const bytes = concat(buffer, buffered);
+      const bytes = concatBytes(buffer, buffered);
       buffer = [];
       buffered = 0;
       if (!state.open && final) {

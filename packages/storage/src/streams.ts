@@ -1,4 +1,4 @@
-import type { Digest, DigestAlgorithm } from "@registry/core";
+import { concatBytes, type Digest, type DigestAlgorithm } from "@registry/core";
 
 /** Size of the buffers a request body is read into: large reads keep hashing and copying cheap. */
 export const READ_CHUNK = 1024 * 1024;
@@ -62,27 +62,15 @@ async function* rechunk(stream: ReadableStream<Uint8Array>, chunkSize: number): 
       pending.push(value);
       pendingSize += value.byteLength;
       if (pendingSize >= chunkSize) {
-        yield concat(pending, pendingSize);
+        yield concatBytes(pending, pendingSize);
         pending = [];
         pendingSize = 0;
       }
     }
-    if (pendingSize > 0) yield concat(pending, pendingSize);
+    if (pendingSize > 0) yield concatBytes(pending, pendingSize);
   } finally {
     reader.releaseLock();
   }
-}
-
-/** Joins chunks into one array of `total` bytes. */
-export function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0]!.byteLength === total) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 const WEBCRYPTO_NAMES: Record<DigestAlgorithm, string> = { sha256: "SHA-256", sha512: "SHA-512" };

@@ -1,6 +1,7 @@
 /**
  * Request plumbing shared by the handlers: what a handler receives, and bounded body readers.
  */
+import { readBounded } from "@registry/core";
 import type { AccountStore } from "./account-store";
 import type { Config, Env } from "./env";
 import { AuthError, badRequest } from "./errors";
@@ -24,30 +25,10 @@ export type Handler = (ctx: RequestContext) => Promise<Response>;
 /** Largest request body read (form or JSON): 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** The body as text, at most MAX_BODY_BYTES (413 beyond, without reading further). */
+/** The body as text, at most MAX_BODY_BYTES (413 beyond, without reading further: the rest is drained). */
 export async function readText(request: Request): Promise<string> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new AuthError("PAYLOAD_TOO_LARGE");
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new AuthError("PAYLOAD_TOO_LARGE");
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
+  const bytes = await readBounded(request, MAX_BODY_BYTES);
+  if (!bytes) throw new AuthError("PAYLOAD_TOO_LARGE");
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
