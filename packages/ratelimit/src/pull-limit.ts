@@ -1,6 +1,5 @@
-import { OciError } from "@registry/core";
+import { clientAddress, OciError } from "@registry/core";
 import type { PullAllowance, PullCounter, PullSlot } from "./pull-counter";
-import { clientAddress } from "./client-key";
 
 export interface PullLimitOptions {
   counters: DurableObjectNamespace<PullCounter>;

@@ -1,7 +1,7 @@
 /**
  * The route table: one line per method and path, and the dispatcher that renders every error once.
  */
-import { clientAddress } from "./credentials";
+import { clientAddress } from "@registry/core";
 import { configOf, type Env } from "./env";
 import { AuthError, errorResponse } from "./errors";
 import { createRobot, createUser, deleteUser, listRobots, listUsers, revokeRobot } from "./handlers/admin";
