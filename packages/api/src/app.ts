@@ -1,19 +1,21 @@
 import { drainUnread, isOciError, OciError, parseRepositoryName, type RepositoryName } from "@registry/core";
 import { Router } from "itty-router";
-import type { Access, AppDeps, Authorize, Grant, RouteRequest } from "./context";
+import type { Access, AppDeps, Authorize, Grant, ReadDeps, RouteRequest } from "./context";
 import { API_VERSION_HEADERS } from "./http";
-import { ROUTES, type Need, type Route } from "./routes";
+import { ROUTES, type Need, type ReadRoute, type Route } from "./routes";
 
-export interface AppOptions extends Partial<AppDeps> {
+/** What the app is built from: the stores (`D`: the roles its routes need), access control, the route table. */
+export type AppOptions<D extends ReadDeps = AppDeps> = Partial<D> & {
   /** Access control; the default lets reads through and refuses writes (see `openAuthorize`). */
   authorize?: Authorize;
   /** The route table to serve (default: all of ROUTES). */
   routes?: readonly Route[];
-}
+};
 
-export interface RegistryApp {
+/** A /v2 app whose routes need the storage roles `D`. */
+export interface RegistryApp<D extends ReadDeps = AppDeps> {
   /** Serves one request; `deps` replaces the stores given at creation (e.g. a mirror's per-upstream stores). */
-  fetch(request: Request, deps?: AppDeps): Promise<Response>;
+  fetch(request: Request, deps?: D): Promise<Response>;
 }
 
 /**
@@ -21,10 +23,13 @@ export interface RegistryApp {
  * route's access, runs the handler, and renders every error as the spec's JSON envelope. Errors that are not
  * OciErrors are logged with a request id and answered 500 without details.
  */
-export function createRegistryApp(options: AppOptions): RegistryApp {
+export function createRegistryApp(options: AppOptions<ReadDeps> & { routes: readonly ReadRoute[] }): RegistryApp<ReadDeps>;
+export function createRegistryApp(options: AppOptions): RegistryApp;
+export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<ReadDeps> {
+  // The overloads pair a read-only table with read-only stores: every handler gets the roles its route needs.
   const routes = options.routes ?? ROUTES;
   const authorize = options.authorize ?? readOnlyAuthorize;
-  const router = Router<RouteRequestLike, [AppDeps]>();
+  const router = Router<RouteRequestLike, [ReadDeps]>();
   for (const route of routes) {
     router[route.method.toLowerCase() as "get"](route.path, (req, deps) => run(route, req, authorize, deps));
   }
@@ -32,7 +37,7 @@ export function createRegistryApp(options: AppOptions): RegistryApp {
 
   return {
     async fetch(request, given) {
-      const deps = given ?? (options as AppDeps);
+      const deps = given ?? (options as ReadDeps);
       const head = request.method === "HEAD";
       let response: Response;
       try {
@@ -57,14 +62,14 @@ export function createRegistryApp(options: AppOptions): RegistryApp {
 
 type RouteRequestLike = Request & { params: Record<string, string> };
 
-async function run(route: Route, req: RouteRequestLike, authorize: Authorize, deps: AppDeps): Promise<Response> {
+async function run(route: Route, req: RouteRequestLike, authorize: Authorize, deps: ReadDeps): Promise<Response> {
   const head = req.method === "HEAD";
   try {
     const url = new URL(req.url);
     const repository = (req.params.name !== undefined ? parseRepositoryName(req.params.name) : "") as RepositoryName;
     const grant = await authorize(req, accessFor(route.need, repository));
     const parsed: RouteRequest = { request: req, url, head, params: req.params, repository, grant };
-    return await route.handler(parsed, deps);
+    return await (route.reads ? route.handler(parsed, deps) : route.handler(parsed, deps as AppDeps));
   } catch (e) {
     return errorResponse(e, head);
   }

@@ -1,5 +1,5 @@
 import type { RepositoryName } from "@registry/core";
-import type { RegistryStores } from "@registry/storage";
+import type { ReadStores, RegistryStores } from "@registry/storage";
 
 /** What a route needs from the caller: derived from the route, checked by `authorize`. */
 export type Access =
@@ -24,8 +24,13 @@ export interface Grant {
   readonly pullable: readonly RepositoryName[] | "any";
 }
 
-/** The dependencies every handler receives. */
-export interface AppDeps {
+/** What the read routes need (GET and HEAD of manifests, blobs, tags, referrers, catalog): the read roles. */
+export interface ReadDeps {
+  stores: ReadStores;
+}
+
+/** What the whole /v2 API needs: the read and the write roles. */
+export interface AppDeps extends ReadDeps {
   stores: RegistryStores;
 }
 
@@ -40,4 +45,5 @@ export interface RouteRequest {
   grant: Grant;
 }
 
-export type Handler = (req: RouteRequest, deps: AppDeps) => Promise<Response>;
+/** A route's handler, given only the roles `D` it needs (a read handler takes ReadDeps). */
+export type Handler<D extends ReadDeps = AppDeps> = (req: RouteRequest, deps: D) => Promise<Response>;

@@ -1,7 +1,7 @@
-import { isOciError, type Digest, type RepositoryName } from "@registry/core";
-import type { BlobContent, BlobInfo, BlobStore, ByteRange } from "@registry/storage";
+import { isOciError, OciError, type Digest, type RepositoryName } from "@registry/core";
+import type { BlobFills } from "./blob-fills";
+import type { BlobInfo, BlobReader, ByteRange, OpenBlob } from "@registry/storage";
 import type { PullThroughOptions } from "./pull-through";
-import { readOnly } from "./read-only";
 import { UpstreamError } from "./upstream-error";
 import { verifiedTee } from "./verified-tee";
 
@@ -13,8 +13,21 @@ const FOLLOWER_POLL_MS = 250;
 /** Blob fills under way in this isolate: concurrent misses for one blob share one upstream fetch. */
 const fills = new Map<string, Promise<void>>();
 
-/** Blobs through the cache (see pullThroughStores): one upstream fetch per blob, verified before it is kept. */
-export class PullThroughBlobs implements BlobStore {
+/** An upstream blob GET not read yet: where it goes in the cache, its lease, its body and announced size. */
+interface Fetched {
+  cache: RepositoryName;
+  digest: Digest;
+  key: string;
+  lease: DurableObjectStub<BlobFills> | undefined;
+  body: ReadableStream<Uint8Array>;
+  size: number | undefined;
+}
+
+/**
+ * Blobs through the cache (see pullThroughStores), the read role only: one upstream fetch per blob, verified
+ * before it is kept.
+ */
+export class PullThroughBlobs implements BlobReader {
   constructor(private readonly o: PullThroughOptions) {}
 
   async stat(repository: RepositoryName, digest: Digest): Promise<BlobInfo | null> {
@@ -24,13 +37,13 @@ export class PullThroughBlobs implements BlobStore {
     return size === null ? null : { digest, size };
   }
 
-  async get(
-    repository: RepositoryName,
-    digest: Digest,
-    range?: (size: number) => ByteRange | undefined,
-  ): Promise<BlobContent | null> {
+  /**
+   * The cached blob, else the upstream's answer (one GET, its lease held): its bytes are read once, through
+   * `read`, which fills the cache on the way — or, for a range, fills first and reads the range from the cache.
+   */
+  async open(repository: RepositoryName, digest: Digest): Promise<OpenBlob | null> {
     const cache = this.o.cacheName(repository);
-    const cached = await this.o.local.blobs.get(cache, digest, range);
+    const cached = await this.o.local.blobs.open(cache, digest);
     if (cached) return cached;
     const key = `${cache}@${digest}`;
     const pending = fills.get(key);
@@ -39,7 +52,7 @@ export class PullThroughBlobs implements BlobStore {
       await pending.catch((e: unknown) => {
         if (e instanceof UpstreamError) throw e;
       });
-      return this.o.local.blobs.get(cache, digest, range);
+      return this.o.local.blobs.open(cache, digest);
     }
     const lease = this.o.fills?.get(this.o.fills.idFromName(key));
     if (lease && !(await lease.claim(FILL_LEASE_MS))) {
@@ -47,7 +60,7 @@ export class PullThroughBlobs implements BlobStore {
       const deadline = Date.now() + FOLLOWER_WAIT_MS;
       while (Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, FOLLOWER_POLL_MS));
-        const filled = await this.o.local.blobs.get(cache, digest, range);
+        const filled = await this.o.local.blobs.open(cache, digest);
         if (filled) return filled;
       }
     }
@@ -61,10 +74,31 @@ export class PullThroughBlobs implements BlobStore {
     }
     const lengthHeader = res.headers.get("Content-Length");
     const size = lengthHeader === null ? undefined : Number(lengthHeader);
-    // A range of a blob not cached yet, or a length the upstream did not say: fill first, serve from the cache.
-    const fillFirst = size === undefined || range?.(size) !== undefined;
+    const fetched: Fetched = { cache, digest, key, lease, body: res.body, size };
+    if (size === undefined) {
+      // A length the upstream did not say: fill first, serve from the cache.
+      await this.fill(fetched, false).done;
+      return this.o.local.blobs.open(cache, digest);
+    }
+    return { digest, size, read: (range) => this.read(fetched, range) };
+  }
+
+  /** Bytes of a blob fetched from upstream: all of it as it streams into the cache, or a range once cached. */
+  private async read(fetched: Fetched, range: ByteRange | undefined): Promise<ReadableStream<Uint8Array>> {
+    const { client, done } = this.fill(fetched, range === undefined);
+    if (client) return client;
+    // A range of a blob not cached yet: fill first, serve from the cache.
+    await done;
+    const filled = await this.o.local.blobs.open(fetched.cache, fetched.digest);
+    if (!filled) throw new OciError("BLOB_UNKNOWN", { detail: { digest: fetched.digest } });
+    return filled.read(range);
+  }
+
+  /** Starts the cache fill of an upstream body; with `tee`, also a verified copy for the client. */
+  private fill(f: Fetched, tee: boolean): { client?: ReadableStream<Uint8Array>; done: Promise<void> } {
+    const { cache, digest, key, lease, size } = f;
     const mismatch = (actual: string, received: number) => this.corrupt(digest, `${received} bytes hashing to ${actual}`);
-    const streams = fillFirst ? { client: undefined, fill: res.body } : verifiedTee(res.body, digest, size, this.o.waitUntil, mismatch);
+    const streams = tee && size !== undefined ? verifiedTee(f.body, digest, size, this.o.waitUntil, mismatch) : { client: undefined, fill: f.body };
     const filling = this.o.local.uploads
       .putBlob(cache, digest, size === undefined ? { stream: streams.fill } : { stream: streams.fill, length: size })
       .then(
@@ -77,18 +111,7 @@ export class PullThroughBlobs implements BlobStore {
       await lease?.release();
     });
     this.o.waitUntil(done.catch(() => undefined));
-    if (!streams.client || size === undefined) {
-      await done;
-      return this.o.local.blobs.get(cache, digest, range);
-    }
-    return { digest, size, body: streams.client };
-  }
-
-  delete(): Promise<boolean> {
-    throw readOnly();
-  }
-  mount(): Promise<BlobInfo | null> {
-    throw readOnly();
+    return streams.client ? { client: streams.client, done } : { done };
   }
 
   /** Why a fill failed, for the client: the upstream's failure, or the cache's refusal of its content. */

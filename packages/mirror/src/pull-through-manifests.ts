@@ -9,13 +9,13 @@ import {
   type RepositoryName,
   type Tag,
 } from "@registry/core";
-import type { ManifestContent, ManifestInfo, ManifestRef, ManifestStore, Page } from "@registry/storage";
+import type { ManifestContent, ManifestInfo, ManifestReader, ManifestRef, Page } from "@registry/storage";
+import type { CachedManifest } from "./cache-port";
 import type { PullThroughOptions } from "./pull-through";
-import { readOnly } from "./read-only";
 import { UpstreamError } from "./upstream-error";
 
-/** Manifests and tags through the cache (see pullThroughStores). */
-export class PullThroughManifests implements ManifestStore {
+/** Manifests and tags through the cache (see pullThroughStores): the read role only. */
+export class PullThroughManifests implements ManifestReader {
   constructor(private readonly o: PullThroughOptions) {}
 
   async get(repository: RepositoryName, ref: ManifestRef): Promise<ManifestContent | null> {
@@ -36,7 +36,7 @@ export class PullThroughManifests implements ManifestStore {
   }
 
   /** Asks the upstream where a tag points now (a HEAD); fetches the manifest only if it moved. */
-  private async revalidate(repository: RepositoryName, tag: Tag, cached: ManifestContent | null): Promise<ManifestContent | null> {
+  private async revalidate(repository: RepositoryName, tag: Tag, cached: CachedManifest | null): Promise<ManifestContent | null> {
     const cache = this.o.cacheName(repository);
     const upstreamDigest = await this.o.upstream.resolveTag(repository, tag);
     if (!upstreamDigest) return null;
@@ -74,10 +74,6 @@ export class PullThroughManifests implements ManifestStore {
     return new UpstreamError(this.o.upstream.upstream, { kind: "invalid", reason });
   }
 
-  has(repository: RepositoryName, digest: Digest): Promise<boolean> {
-    return this.o.local.manifests.has(this.o.cacheName(repository), digest);
-  }
-
   async listTags(repository: RepositoryName, n: number, last?: string): Promise<Page<string> | null> {
     const query = `?n=${n}${last ? `&last=${encodeURIComponent(last)}` : ""}`;
     const page = await this.o.upstream.listTags(repository, query);
@@ -90,18 +86,5 @@ export class PullThroughManifests implements ManifestStore {
 
   listRepositories(n: number, last?: string): Promise<Page<string>> {
     return this.o.local.manifests.listRepositories(n, last);
-  }
-
-  put(): Promise<void> {
-    throw readOnly();
-  }
-  confirmTag(): Promise<void> {
-    throw readOnly();
-  }
-  deleteTag(_r: RepositoryName, _t: Tag): Promise<boolean> {
-    throw readOnly();
-  }
-  deleteManifest(): Promise<boolean> {
-    throw readOnly();
   }
 }

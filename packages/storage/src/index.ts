@@ -1,16 +1,22 @@
 export type {
-  BlobContent,
   BlobInfo,
+  BlobReader,
   BlobStore,
   ByteRange,
   ManifestContent,
   ManifestInfo,
+  ManifestReader,
   ManifestRef,
   ManifestStore,
   ManifestWrite,
+  ManifestWriter,
   MountSources,
+  OpenBlob,
   Page,
+  ReadStores,
+  References,
   RegistryStores,
+  StoredSizes,
   UploadBody,
   UploadStatus,
   UploadStore,
@@ -22,6 +28,7 @@ export { Indexes } from "./indexes";
 export type { IndexNamespaces } from "./indexes";
 export { R2UploadStore, PART_SIZE } from "./r2-upload-store";
 export { createMeteredStores, createStores } from "./stores";
+export type { R2Stores } from "./stores";
 export { formatStorageOps, meterBucket, meterNamespace, newStorageOps } from "./metered-bucket";
 export type { StorageOps } from "./metered-bucket";
 export { NativeDigest, readChunks } from "./streams";

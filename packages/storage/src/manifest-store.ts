@@ -1,7 +1,16 @@
 import type { Descriptor, Digest, RepositoryName, Tag } from "@registry/core";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
-import type { ManifestContent, ManifestInfo, ManifestRef, ManifestStore, ManifestWrite, Page } from "./ports";
+import type {
+  ManifestContent,
+  ManifestInfo,
+  ManifestRef,
+  ManifestStore,
+  ManifestWrite,
+  Page,
+  References,
+  StoredSizes,
+} from "./ports";
 import { INLINE_LIMIT, type IndexedManifest } from "./repository-index";
 
 /**
@@ -15,7 +24,8 @@ export class DoManifestStore implements ManifestStore {
     private readonly bucket: R2Bucket,
   ) {}
 
-  async get(repository: RepositoryName, ref: ManifestRef): Promise<ManifestContent | null> {
+  /** The manifest with its bytes; looked up by tag, also when the tag was last set or confirmed (`taggedAt`). */
+  async get(repository: RepositoryName, ref: ManifestRef): Promise<(ManifestContent & { taggedAt?: number }) | null> {
     const row = await this.indexes.repository(repository).manifest(lookup(ref), true);
     if (!row) return null;
     let bytes = row.bytes;
@@ -24,7 +34,8 @@ export class DoManifestStore implements ManifestStore {
       if (!obj) return null;
       bytes = new Uint8Array(await obj.arrayBuffer());
     }
-    return { ...info(row), bytes };
+    const found = { ...info(row), bytes };
+    return row.taggedAt === undefined ? found : { ...found, taggedAt: row.taggedAt };
   }
 
   async stat(repository: RepositoryName, ref: ManifestRef): Promise<ManifestInfo | null> {
@@ -32,9 +43,9 @@ export class DoManifestStore implements ManifestStore {
     return row ? info(row) : null;
   }
 
-  async has(repository: RepositoryName, digest: Digest): Promise<boolean> {
-    const [found] = await this.indexes.repository(repository).hasManifests([digest]);
-    return found === true;
+  async storedSizes(repository: RepositoryName, references: References): Promise<StoredSizes> {
+    if (references.blobs.length === 0 && references.manifests.length === 0) return { blobs: [], manifests: [] };
+    return this.indexes.repository(repository).sizes([...references.blobs], [...references.manifests]);
   }
 
   async put(repository: RepositoryName, m: ManifestWrite, tag?: Tag): Promise<void> {
@@ -56,6 +67,10 @@ export class DoManifestStore implements ManifestStore {
     );
   }
 
+  /**
+   * Records that `tag` still points at `digest` upstream: for a pull-through cache revalidating a tag (the
+   * mirror's own port, not the shared ManifestStore); its `taggedAt` restarts.
+   */
   async confirmTag(repository: RepositoryName, tag: Tag, digest: Digest): Promise<void> {
     await this.indexes.repository(repository).confirmTag(tag, digest);
   }
@@ -84,9 +99,7 @@ export class DoManifestStore implements ManifestStore {
 }
 
 function info(row: IndexedManifest): ManifestInfo {
-  const out: ManifestInfo = { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size };
-  if (row.taggedAt !== undefined) out.taggedAt = row.taggedAt;
-  return out;
+  return { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size };
 }
 
 function lookup(ref: ManifestRef): { tag?: string; digest?: string } {

@@ -19,26 +19,25 @@ export interface BlobInfo {
   size: number;
 }
 
-/** A readable blob (or a range of it): `body` yields exactly `length` bytes. */
-export interface BlobContent extends BlobInfo {
-  body: ReadableStream<Uint8Array>;
-  /** Present when a range was asked for. */
-  range?: ByteRange;
+/**
+ * A blob found in a repository, ready to be read: the lookup is done, `read` fetches only bytes. The caller
+ * resolves any range against `size` first (an HTTP `Range` is parsed by the API layer, never here).
+ */
+export interface OpenBlob extends BlobInfo {
+  /** Streams the whole blob, or `range` (within `size`): the stream yields exactly that many bytes. */
+  read(range?: ByteRange): Promise<ReadableStream<Uint8Array>>;
 }
 
-/** Blobs as seen through one repository (OCI distribution spec §"Pulling blobs", §"Deleting blobs"). */
-export interface BlobStore {
+/** The read role of blobs (OCI distribution spec §"Pulling blobs"): all a read-only registry serves. */
+export interface BlobReader {
   /** The blob's size if the repository holds it. */
   stat(repository: RepositoryName, digest: Digest): Promise<BlobInfo | null>;
-  /**
-   * The blob's bytes, or a range of them. `range` is resolved by the caller through `resolveRange`
-   * with the size returned here, so `get` receives a function of the size.
-   */
-  get(
-    repository: RepositoryName,
-    digest: Digest,
-    range?: (size: number) => ByteRange | undefined,
-  ): Promise<BlobContent | null>;
+  /** The blob, found and ready to read (one lookup; no bytes read yet); null when the repository lacks it. */
+  open(repository: RepositoryName, digest: Digest): Promise<OpenBlob | null>;
+}
+
+/** Blobs as seen through one repository, read and write (spec §"Pulling blobs", §"Deleting blobs", mounts). */
+export interface BlobStore extends BlobReader {
   /** Removes the repository's link to the blob; the bytes stay while other repositories use them. */
   delete(repository: RepositoryName, digest: Digest): Promise<boolean>;
   /**
@@ -94,10 +93,9 @@ export interface ManifestInfo {
   digest: Digest;
   mediaType: string;
   size: number;
-  /** Looked up by tag: when the tag was last set or confirmed (ms since the epoch). */
-  taggedAt?: number;
 }
 
+/** A manifest with its bytes. */
 export interface ManifestContent extends ManifestInfo {
   bytes: Uint8Array;
 }
@@ -109,6 +107,7 @@ export interface ManifestWrite extends ManifestContent {
   referrer?: Descriptor;
 }
 
+/** A manifest named by tag or by digest. */
 export type ManifestRef = { kind: "tag"; tag: Tag } | { kind: "digest"; digest: Digest };
 
 /** A page of names in lexical order: `more` is true when a next page exists. */
@@ -117,36 +116,59 @@ export interface Page<T> {
   more: boolean;
 }
 
-/** Manifests, tags, referrers and the catalog (OCI distribution spec §"Pulling manifests", §"Pushing manifests",
- * §"Content discovery", §"Deleting manifests"). */
-export interface ManifestStore {
+/** The digests a manifest's descriptors name: its blobs (config, layers) and child manifests (an index's). */
+export interface References {
+  blobs: readonly Digest[];
+  manifests: readonly Digest[];
+}
+
+/** The stored size of each of `References`, in the same order; null where the repository lacks it. */
+export interface StoredSizes {
+  blobs: (number | null)[];
+  manifests: (number | null)[];
+}
+
+/**
+ * The read role of manifests, tags, referrers and the catalog (spec §"Pulling manifests", §"Listing tags",
+ * §"Listing referrers"): all a read-only registry (the pull-through mirror) serves.
+ */
+export interface ManifestReader {
   get(repository: RepositoryName, ref: ManifestRef): Promise<ManifestContent | null>;
   stat(repository: RepositoryName, ref: ManifestRef): Promise<ManifestInfo | null>;
-  /** True when the repository holds a manifest with this digest. */
-  has(repository: RepositoryName, digest: Digest): Promise<boolean>;
-  /** Stores the manifest by digest, then (when given) points `tag` at it: never a tag to a missing manifest. */
-  put(repository: RepositoryName, manifest: ManifestWrite, tag?: Tag): Promise<void>;
-  /** Records that `tag` still points at `digest` upstream (pull-through caches revalidating a tag). */
-  confirmTag(repository: RepositoryName, tag: Tag, digest: Digest): Promise<void>;
-  /** Removes a tag only. */
-  deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean>;
-  /** Removes a manifest, every tag that points at it and its referrers entry. */
-  deleteManifest(repository: RepositoryName, digest: Digest): Promise<boolean>;
   /** Tags in lexical order after `last`, at most `n`. Null when the repository is unknown. */
   listTags(repository: RepositoryName, n: number, last?: string): Promise<Page<string> | null>;
-  /** Descriptors of the manifests whose subject is `digest`, optionally only one artifactType. */
-  listReferrers(
-    repository: RepositoryName,
-    digest: Digest,
-    n: number,
-    last?: string,
-  ): Promise<Page<Descriptor>>;
+  /** Descriptors of the manifests whose subject is `digest`, in digest order after `last`, at most `n`. */
+  listReferrers(repository: RepositoryName, digest: Digest, n: number, last?: string): Promise<Page<Descriptor>>;
   /** Repository names in lexical order after `last`, at most `n`. */
   listRepositories(n: number, last?: string): Promise<Page<string>>;
 }
 
-/** Everything the /v2 API needs from storage. */
-export interface RegistryStores {
+/** The write role of manifests and tags (spec §"Pushing manifests", §"Deleting tags", §"Deleting manifests"). */
+export interface ManifestWriter {
+  /**
+   * What the repository holds of everything a manifest references, in one lookup: each blob's and child
+   * manifest's stored size, or null when absent (the caller decides MANIFEST_BLOB_UNKNOWN / MANIFEST_INVALID).
+   */
+  storedSizes(repository: RepositoryName, references: References): Promise<StoredSizes>;
+  /** Stores the manifest by digest, then (when given) points `tag` at it: never a tag to a missing manifest. */
+  put(repository: RepositoryName, manifest: ManifestWrite, tag?: Tag): Promise<void>;
+  /** Removes a tag only. */
+  deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean>;
+  /** Removes a manifest, every tag that points at it and its referrers entry. */
+  deleteManifest(repository: RepositoryName, digest: Digest): Promise<boolean>;
+}
+
+/** Both manifest roles: what a registry that accepts pushes implements. */
+export interface ManifestStore extends ManifestReader, ManifestWriter {}
+
+/** What the read routes of the /v2 API need from storage (all a read-only registry implements). */
+export interface ReadStores {
+  blobs: BlobReader;
+  manifests: ManifestReader;
+}
+
+/** Everything the /v2 API needs from storage: the read roles and the write roles. */
+export interface RegistryStores extends ReadStores {
   blobs: BlobStore;
   uploads: UploadStore;
   manifests: ManifestStore;

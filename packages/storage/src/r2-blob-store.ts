@@ -2,7 +2,7 @@ import type { Digest, RepositoryName } from "@registry/core";
 import { parseBlobRecord, readBlob, type BlobRecord } from "./blob-record";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
-import type { BlobContent, BlobInfo, BlobStore, ByteRange, MountSources } from "./ports";
+import type { BlobInfo, BlobStore, MountSources, OpenBlob } from "./ports";
 
 /** A blob record found for a mount, and the repository it was found in (null: the global index). */
 interface Found {
@@ -12,7 +12,7 @@ interface Found {
 
 /**
  * Blobs: bytes in R2, each repository's links to them in its Durable Object index. A HEAD is one index
- * call; a GET is the index call (which gives the blob's record: where its bytes are) and the R2 read.
+ * call; a GET is the index call (`open`: the blob's record, where its bytes are) and the R2 read (`read`).
  */
 export class R2BlobStore implements BlobStore {
   constructor(
@@ -25,16 +25,10 @@ export class R2BlobStore implements BlobStore {
     return record ? { digest, size: record.size } : null;
   }
 
-  async get(
-    repository: RepositoryName,
-    digest: Digest,
-    range?: (size: number) => ByteRange | undefined,
-  ): Promise<BlobContent | null> {
+  async open(repository: RepositoryName, digest: Digest): Promise<OpenBlob | null> {
     const record = await this.indexes.repository(repository).blob(digest);
     if (!record) return null;
-    const wanted = range?.(record.size);
-    const body = await readBlob(this.bucket, record, wanted);
-    return wanted ? { digest, size: record.size, body, range: wanted } : { digest, size: record.size, body };
+    return { digest, size: record.size, read: (range) => readBlob(this.bucket, record, range) };
   }
 
   async delete(repository: RepositoryName, digest: Digest): Promise<boolean> {

@@ -86,9 +86,14 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
     return found;
   }
 
-  /** Which of `digests` are manifests of this repository. */
-  hasManifests(digests: string[]): boolean[] {
-    return digests.map((d) => this.sql.exec("SELECT 1 FROM manifests WHERE digest = ?", d).toArray().length > 0);
+  /**
+   * The stored sizes of `blobs` and of `manifests` (null where absent), in order: everything a manifest push
+   * must find, in one call.
+   */
+  sizes(blobs: string[], manifests: string[]): { blobs: (number | null)[]; manifests: (number | null)[] } {
+    const size = (table: "blobs" | "manifests", digest: string) =>
+      (this.sql.exec(`SELECT size FROM ${table} WHERE digest = ?`, digest).toArray()[0]?.size as number | undefined) ?? null;
+    return { blobs: blobs.map((d) => size("blobs", d)), manifests: manifests.map((d) => size("manifests", d)) };
   }
 
   /** Stores a manifest and (optionally) points a tag at it, in one transaction. */
@@ -165,11 +170,6 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
   blob(digest: string): BlobRecord | null {
     const row = this.sql.exec("SELECT record FROM blobs WHERE digest = ?", digest).toArray()[0];
     return row ? (JSON.parse(row.record as string) as BlobRecord) : null;
-  }
-
-  /** Which of `digests` the repository holds as blobs. */
-  hasBlobs(digests: string[]): boolean[] {
-    return digests.map((d) => this.sql.exec("SELECT 1 FROM blobs WHERE digest = ?", d).toArray().length > 0);
   }
 
   linkBlob(digest: string, record: BlobRecord): void {

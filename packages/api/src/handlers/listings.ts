@@ -1,5 +1,5 @@
 import { MediaTypes, OciError, parseDigest } from "@registry/core";
-import type { Handler } from "../context";
+import type { Handler, ReadDeps } from "../context";
 import { json, nextLink, pageSize } from "../http";
 
 /** Without `n`, a listing returns up to this many entries (and a Link to the rest). */
@@ -7,7 +7,7 @@ const DEFAULT_PAGE = 1000;
 const MAX_PAGE = 10_000;
 
 /** `GET /v2/<name>/tags/list?n=&last=` — lexical order, RFC 8288 `Link` when more (spec §"Listing tags"). */
-export const listTags: Handler = async ({ url, repository }, { stores }) => {
+export const listTags: Handler<ReadDeps> = async ({ url, repository }, { stores }) => {
   const n = pageSize(url, DEFAULT_PAGE, MAX_PAGE);
   const last = url.searchParams.get("last") ?? undefined;
   const page = await stores.manifests.listTags(repository, n, last);
@@ -19,7 +19,7 @@ export const listTags: Handler = async ({ url, repository }, { stores }) => {
 };
 
 /** `GET /v2/_catalog?n=&last=` — repository names, paginated like tags. */
-export const listRepositories: Handler = async ({ url }, { stores }) => {
+export const listRepositories: Handler<ReadDeps> = async ({ url }, { stores }) => {
   const n = pageSize(url, DEFAULT_PAGE, MAX_PAGE);
   const page = await stores.manifests.listRepositories(n, url.searchParams.get("last") ?? undefined);
   const headers: Record<string, string> = {};
@@ -32,7 +32,7 @@ export const listRepositories: Handler = async ({ url }, { stores }) => {
  * `GET /v2/<name>/referrers/<digest>?artifactType=` — an image index of the manifests whose subject is
  * `digest`; an empty index for an unknown digest (spec §"Listing referrers").
  */
-export const listReferrers: Handler = async ({ url, repository, params }, { stores }) => {
+export const listReferrers: Handler<ReadDeps> = async ({ url, repository, params }, { stores }) => {
   const digest = parseDigest(params.digest ?? "");
   const n = pageSize(url, DEFAULT_PAGE, MAX_PAGE);
   const artifactType = url.searchParams.get("artifactType");

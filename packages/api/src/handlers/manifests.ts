@@ -15,8 +15,8 @@ import {
   type Reference,
   type RepositoryName,
 } from "@registry/core";
-import type { ManifestWrite, RegistryStores } from "@registry/storage";
-import type { Handler } from "../context";
+import type { ManifestWriter, ManifestWrite } from "@registry/storage";
+import type { Handler, ReadDeps } from "../context";
 import { readLimited } from "../http";
 
 /**
@@ -24,7 +24,7 @@ import { readLimited } from "../http";
  * cannot exist (bad characters, leading `.` or `-`, over 128 characters) names nothing: 404 MANIFEST_UNKNOWN, as
  * distribution answers (and the conformance suite asks); a malformed digest stays 400 DIGEST_INVALID.
  */
-export const getManifest: Handler = async ({ repository, params, head }, { stores }) => {
+export const getManifest: Handler<ReadDeps> = async ({ repository, params, head }, { stores }) => {
   const ref = referenceToRead(params.reference ?? "");
   const content = head ? null : await stores.manifests.get(repository, ref);
   const found = head ? await stores.manifests.stat(repository, ref) : content;
@@ -54,7 +54,7 @@ export const putManifest: Handler = async ({ request, repository, params }, { st
   if (ref.kind === "digest" && ref.digest !== digest) {
     throw new OciError("DIGEST_INVALID", { detail: { expected: ref.digest, actual: digest } });
   }
-  await checkReferences(repository, manifest, stores);
+  await checkReferences(repository, manifest, stores.manifests);
 
   const write: ManifestWrite = { digest, mediaType: manifest.mediaType, size: bytes.byteLength, bytes };
   if (manifest.subject) {
@@ -105,20 +105,23 @@ function manifestContentType(request: Request): string {
 /**
  * What `manifest` references must be in the repository: every blob and child manifest (else MANIFEST_BLOB_UNKNOWN
  * listing them), each of the size its descriptor gives (else MANIFEST_INVALID naming the digest and both sizes).
+ * One question to storage for all of them.
  */
-async function checkReferences(repository: RepositoryName, manifest: Manifest, stores: RegistryStores): Promise<void> {
-  const { blobs, manifests } = referencedBlobs(manifest);
-  const stored = await Promise.all([
-    ...blobs.map(async (d) => ({ d, info: await stores.blobs.stat(repository, d.digest) })),
-    ...manifests.map(async (d) => ({ d, info: await stores.manifests.stat(repository, { kind: "digest", digest: d.digest }) })),
-  ]);
-  const unknown = stored.filter((s) => !s.info).map((s) => s.d.digest);
+async function checkReferences(repository: RepositoryName, manifest: Manifest, manifests: ManifestWriter): Promise<void> {
+  const refs = referencedBlobs(manifest);
+  const digests = (ds: Descriptor[]) => ds.map((d) => d.digest);
+  const sizes = await manifests.storedSizes(repository, { blobs: digests(refs.blobs), manifests: digests(refs.manifests) });
+  const stored = [
+    ...refs.blobs.map((d, i) => ({ d, size: sizes.blobs[i] ?? null })),
+    ...refs.manifests.map((d, i) => ({ d, size: sizes.manifests[i] ?? null })),
+  ];
+  const unknown = stored.filter((s) => s.size === null).map((s) => s.d.digest);
   if (unknown.length > 0) throw new OciError("MANIFEST_BLOB_UNKNOWN", { detail: { digests: unknown } });
-  const wrong = stored.find((s) => s.info && s.info.size !== s.d.size);
-  if (wrong?.info) {
+  const wrong = stored.find((s) => s.size !== s.d.size);
+  if (wrong) {
     const { digest, size } = wrong.d;
     throw new OciError("MANIFEST_INVALID", {
-      detail: { reason: "descriptor size differs from the stored content's", digest, descriptorSize: size, storedSize: wrong.info.size },
+      detail: { reason: "descriptor size differs from the stored content's", digest, descriptorSize: size, storedSize: wrong.size },
     });
   }
 }
