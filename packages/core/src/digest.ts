@@ -78,5 +78,13 @@ const SUBTLE_NAME: Readonly<Record<DigestAlgorithm, "SHA-256" | "SHA-512">> = { 
  */
 export async function digestOf(algorithm: DigestAlgorithm, bytes: Uint8Array): Promise<Digest> {
   const sum = await crypto.subtle.digest(SUBTLE_NAME[algorithm], bytes as Uint8Array<ArrayBuffer>);
-  return `${algorithm}:${toHex(new Uint8Array(sum))}` as Digest;
+  return formatDigest(algorithm, new Uint8Array(sum));
+}
+
+/**
+ * The digest string of a hash function's raw output (`sum`: 32 bytes for sha256, 64 for sha512), in lowercase
+ * hex — the one place digests are encoded. Spec: image-spec "Descriptor" § Digests.
+ */
+export function formatDigest(algorithm: DigestAlgorithm, sum: Uint8Array): Digest {
+  return `${algorithm}:${toHex(sum)}` as Digest;
 }

@@ -12,7 +12,7 @@
  * function; only the partial tail (< one block) is buffered.
  */
 import { fromBase64, toBase64, toHex } from "./encoding";
-import type { Digest, DigestAlgorithm } from "./digest";
+import { formatDigest, type Digest, type DigestAlgorithm } from "./digest";
 import { OciError } from "./errors";
 import { compressSha256, SHA256_IV } from "./sha256";
 import { compressSha512, SHA512_IV } from "./sha512";
@@ -121,7 +121,7 @@ class Sha2 implements ResumableHash {
     compress(state, padded, 0, padded.length / block);
     const out = new Uint8Array(state.length * 4);
     for (let i = 0; i < state.length; i++) writeWord(out, i * 4, state[i]!);
-    return `${this.algorithm}:${toHex(out)}` as Digest;
+    return formatDigest(this.algorithm, out);
   }
 
   saveState(): string {
@@ -152,7 +152,7 @@ const STATE_VERSION = "v1";
 function checksum(s: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
+  return toHex(new Uint8Array([h >>> 24, h >>> 16, h >>> 8, h]));
 }
 
 /**

@@ -7,11 +7,13 @@ export type { ErrorCode, OciErrorOptions } from "./errors";
 export { ERROR_CODES, OciError, isOciError } from "./errors";
 
 export type { Digest, DigestAlgorithm } from "./digest";
-export { parseDigest, isDigest, digestAlgorithm, digestHex, digestOf } from "./digest";
+export { parseDigest, isDigest, digestAlgorithm, digestHex, digestOf, formatDigest } from "./digest";
 
 export type { ResumableHash } from "./hash";
 export { createHash, restoreHash } from "./hash";
 export { hashingStream, verifyingStream } from "./hash-stream";
+export type { ContentHash, Expected } from "./verifier";
+export { Verifier, resumeVerifier, verifyBytes, verifyDigest } from "./verifier";
 export { drainUnread } from "./drain";
 export { concatBytes, readBounded } from "./bytes";
 export { BoundedMap } from "./bounded-map";

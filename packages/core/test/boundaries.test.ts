@@ -1,10 +1,12 @@
 import { describe, expect, test } from "vitest";
 import * as core from "../src/index";
 import type {
+  ContentHash,
   Descriptor,
   Digest,
   DigestAlgorithm,
   ErrorCode,
+  Expected,
   ImageReference,
   Manifest,
   OciErrorOptions,
@@ -51,10 +53,15 @@ const expectedExports = [
   "digestAlgorithm",
   "digestHex",
   "digestOf",
+  "formatDigest",
   "createHash",
   "restoreHash",
   "hashingStream",
   "verifyingStream",
+  "Verifier",
+  "resumeVerifier",
+  "verifyBytes",
+  "verifyDigest",
   "drainUnread",
   "concatBytes",
   "readBounded",
@@ -92,7 +99,7 @@ test("index exports exactly the documented names", () => {
 });
 
 /** The documented types are exported: checked by tsc (`pnpm typecheck`), not at run time. */
-export type DocumentedTypes = [Descriptor, Digest, DigestAlgorithm, ErrorCode, ImageReference, Manifest, OciErrorOptions, Platform, Reference, RepositoryName, ResumableHash, Scope, Tag];
+export type DocumentedTypes = [ContentHash, Descriptor, Digest, DigestAlgorithm, ErrorCode, Expected, ImageReference, Manifest, OciErrorOptions, Platform, Reference, RepositoryName, ResumableHash, Scope, Tag];
 
 test("index lists every export by name (no export *)", () => {
   const index = files.find(([name]) => name === "index.ts")?.[1] ?? "";
