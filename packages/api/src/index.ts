@@ -3,5 +3,5 @@ export { createRegistryApp, errorResponse, openAuthorize, readOnlyAuthorize } fr
 export type { AppOptions, RegistryApp } from "./app";
 export { READ_ROUTES, ROUTES } from "./routes";
 export type { Method, Need, Route } from "./routes";
-export { cachedVerifier, tokenAuthorize } from "./token-authorize";
+export { tokenAuthorize } from "./token-authorize";
 export type { TokenAuthOptions } from "./token-authorize";

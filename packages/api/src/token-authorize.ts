@@ -4,9 +4,7 @@ import {
   formatChallenge,
   parseBearer,
   repositoriesAllowing,
-  verifyAccessToken,
   type AccessClaims,
-  type VerifyOptions,
 } from "@registry/token";
 import type { Access, Authorize, Grant } from "./context";
 
@@ -77,26 +75,4 @@ function challenge(
     ...(insufficient ? { error: "insufficient_scope" } : {}),
   });
   return new OciError(code, { status: 401, detail, headers: { "WWW-Authenticate": header } });
-}
-
-/** Verified tokens kept per isolate (until they expire), so a pull does not redo the ES256 check. */
-const MAX_CACHED_TOKENS = 1000;
-
-/**
- * A token verifier for `tokenAuthorize`: signature by a key from `keys` (the auth service's JWKS), `iss`,
- * `aud`, exp/nbf with 30 s of skew, and a lifetime (`exp - iat`) of at most `maxLifetimeSec` when given.
- * Successful checks are remembered until the token's `exp`.
- */
-export function cachedVerifier(
-  options: Pick<VerifyOptions, "keys" | "issuer" | "audience" | "maxLifetimeSec">,
-): (token: string) => Promise<AccessClaims> {
-  const verified = new Map<string, AccessClaims>();
-  return async (token) => {
-    const hit = verified.get(token);
-    if (hit && hit.exp * 1000 > Date.now()) return hit;
-    const claims = await verifyAccessToken(token, options);
-    if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value as string);
-    verified.set(token, claims);
-    return claims;
-  };
 }

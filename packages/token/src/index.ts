@@ -18,6 +18,9 @@ export { JwksCache, serviceJwks } from "./jwks-cache";
 export type { VerifyOptions } from "./verify";
 export { verifyAccessToken } from "./verify";
 
+export type { ServiceVerifier, TokenAuthEnv } from "./service-verifier";
+export { serviceVerifier } from "./service-verifier";
+
 export { REPOSITORY_ACTIONS, allowedActions, baseResourceType, repositoriesAllowing } from "./allowed-actions";
 
 export type { ChallengeOptions } from "./challenge";

@@ -3,7 +3,7 @@ import { OciError, type RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
 import { withEdgeCache } from "./edge-cache";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
-import { parseBearer, serviceJwks, verifyAccessToken, type JwksCache } from "@registry/token";
+import { parseBearer, serviceVerifier, type ServiceVerifier } from "@registry/token";
 import {
   createMeteredStores,
   createStores,
@@ -48,6 +48,8 @@ export interface Env {
   AUTH?: Fetcher;
   AUTH_SERVICE?: string;
   AUTH_ISSUER?: string;
+  /** Tokens living longer than this (`exp - iat`, seconds, default 3600) count as anonymous, as the registry refuses them. */
+  AUTH_MAX_TOKEN_LIFETIME?: string;
   /** "off": do not keep content by digest in the edge cache (Cache API). */
   EDGE_CACHE?: string;
   /** "on": every response carries `X-Storage-Ops` (what it cost in R2 operations and DO calls); benchmarks. */
@@ -98,7 +100,7 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
   return response;
 }
 
-let keys: JwksCache | undefined;
+let verifier: ServiceVerifier | null = null;
 
 /**
  * The account a request is authenticated as: the `sub` of a valid bearer token from the auth worker, counted
@@ -107,15 +109,10 @@ let keys: JwksCache | undefined;
  */
 async function accountOf(request: Request, env: Env): Promise<string | null> {
   const token = parseBearer(request.headers.get("Authorization"));
-  const auth = env.AUTH;
-  if (!token || !auth) return null;
-  keys ??= serviceJwks(auth);
+  if (!token || !env.AUTH) return null;
+  verifier ??= serviceVerifier(env);
   try {
-    const claims = await verifyAccessToken(token, {
-      keys,
-      issuer: env.AUTH_ISSUER ?? "edge-registry-auth",
-      audience: env.AUTH_SERVICE ?? "edge-registry",
-    });
+    const claims = await verifier!.verify(token);
     return claims.sub || null;
   } catch {
     return null;

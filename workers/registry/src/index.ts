@@ -1,5 +1,4 @@
 import {
-  cachedVerifier,
   createRegistryApp,
   openAuthorize,
   readOnlyAuthorize,
@@ -7,7 +6,7 @@ import {
   type Authorize,
   type RegistryApp,
 } from "@registry/api";
-import { serviceJwks } from "@registry/token";
+import { serviceVerifier } from "@registry/token";
 import { withPullLimit, type PullCounter } from "@registry/ratelimit";
 import {
   createMeteredStores,
@@ -70,28 +69,11 @@ let tokenAuth: { env: Env; authorize: Authorize } | undefined;
 function authorizeFor(env: Env): Authorize {
   if (!env.AUTH_REALM) return env.WRITE_ACCESS === "open" ? openAuthorize : readOnlyAuthorize;
   if (tokenAuth?.env !== env) {
-    // Through the service binding, or else from the realm's host over the internet.
-    const keys = env.AUTH
-      ? serviceJwks(env.AUTH)
-      : serviceJwks({ fetch: (url) => fetch(url) }, new URL("/.well-known/jwks.json", env.AUTH_REALM).toString());
-    const service = env.AUTH_SERVICE ?? "edge-registry";
-    const verify = cachedVerifier({
-      keys,
-      issuer: env.AUTH_ISSUER ?? "edge-registry-auth",
-      audience: service,
-      maxLifetimeSec: maxTokenLifetime(env),
-    });
+    // Keys through the service binding, or else from the realm's host over the internet.
+    const { service, verify } = serviceVerifier(env)!;
     tokenAuth = { env, authorize: tokenAuthorize({ realm: env.AUTH_REALM, service, verify }) };
   }
   return tokenAuth.authorize;
-}
-
-/** Token lifetime cap when AUTH_MAX_TOKEN_LIFETIME is unset (or not a positive integer). */
-const DEFAULT_MAX_TOKEN_LIFETIME_SEC = 3600;
-
-function maxTokenLifetime(env: Env): number {
-  const configured = Number(env.AUTH_MAX_TOKEN_LIFETIME);
-  return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_TOKEN_LIFETIME_SEC;
 }
 
 /** Wiring only: bindings → stores → the /v2 app. Built once per isolate. */
