@@ -21,7 +21,7 @@ export function parseRange(header: string | null, size: number): ByteRange | und
   if (a === "" && b === "") return undefined;
   if (a === "") {
     const suffix = Number(b);
-    if (suffix === 0) throw unsatisfiable(size);
+    if (suffix === 0) throw OciError.rangeNotSatisfiable(size);
     start = Math.max(0, size - suffix);
     end = size - 1;
   } else {
@@ -29,16 +29,8 @@ export function parseRange(header: string | null, size: number): ByteRange | und
     end = b === "" ? size - 1 : Math.min(Number(b), size - 1);
     if (b !== "" && Number(b) < start) return undefined;
   }
-  if (start >= size || end < start) throw unsatisfiable(size);
+  if (start >= size || end < start) throw OciError.rangeNotSatisfiable(size);
   return { offset: start, length: end - start + 1 };
-}
-
-function unsatisfiable(size: number): OciError {
-  return new OciError("SIZE_INVALID", {
-    status: 416,
-    detail: "requested range not satisfiable",
-    headers: { "Content-Range": `bytes */${size}` },
-  });
 }
 
 /**
@@ -48,10 +40,10 @@ function unsatisfiable(size: number): OciError {
 export function parseContentRange(header: string | null): { start: number; length: number } | undefined {
   if (!header) return undefined;
   const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
-  if (!m) throw new OciError("BLOB_UPLOAD_INVALID", { status: 416, detail: `bad Content-Range ${header}` });
+  if (!m) throw OciError.uploadRangeInvalid({ detail: `bad Content-Range ${header}` });
   const start = Number(m[1]);
   const end = Number(m[2]);
-  if (end < start) throw new OciError("BLOB_UPLOAD_INVALID", { status: 416, detail: `bad Content-Range ${header}` });
+  if (end < start) throw OciError.uploadRangeInvalid({ detail: `bad Content-Range ${header}` });
   return { start, length: end - start + 1 };
 }
 
@@ -78,14 +70,14 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
 }
 
 function tooLarge(limit: number): OciError {
-  return new OciError("SIZE_INVALID", { status: 413, detail: `body larger than ${limit} bytes` });
+  return OciError.tooLarge(`body larger than ${limit} bytes`);
 }
 
 /** Page size from `?n=`: absent → `fallback`; not a non-negative integer → 400. */
 export function pageSize(url: URL, fallback: number, max: number): number {
   const n = url.searchParams.get("n");
   if (n === null || n === "") return fallback;
-  if (!/^\d+$/.test(n)) throw new OciError("UNSUPPORTED", { status: 400, detail: "n must be a non-negative integer" });
+  if (!/^\d+$/.test(n)) throw OciError.badParameter("n must be a non-negative integer");
   return Math.min(Number(n), max);
 }
 

@@ -28,20 +28,20 @@ export function tokenAuthorize(options: TokenAuthOptions): Authorize {
   return async (request: Request, access: Access): Promise<Grant> => {
     const scope = scopeOf(access);
     const token = parseBearer(request.headers.get("Authorization"));
-    if (!token) throw challenge(options, scope, "UNAUTHORIZED", "authentication required");
+    if (!token) throw challenge(options, scope, "authentication required");
     let claims: AccessClaims;
     try {
       claims = await options.verify(token);
     } catch {
-      throw challenge(options, scope, "UNAUTHORIZED", "invalid or expired token");
+      throw challenge(options, scope, "invalid or expired token");
     }
     if (access.type === "catalog" && !allowedActions(claims, "registry", "catalog").includes("*")) {
-      throw challenge(options, scope, "DENIED", "insufficient scope", true);
+      throw challenge(options, scope, "insufficient scope", true);
     }
     if (access.type === "repository") {
       const granted = allowedActions(claims, "repository", access.repository);
       if (!access.actions.every((a) => granted.includes(a))) {
-        throw challenge(options, scope, "DENIED", "insufficient scope", true);
+        throw challenge(options, scope, "insufficient scope", true);
       }
     }
     const pullable = repositoriesAllowing(claims, "pull").filter(isRepositoryName) as RepositoryName[];
@@ -61,18 +61,13 @@ function scopeOf(access: Access): string | undefined {
   }
 }
 
-function challenge(
-  options: TokenAuthOptions,
-  scope: string | undefined,
-  code: "UNAUTHORIZED" | "DENIED",
-  detail: string,
-  insufficient = false,
-): OciError {
+/** The 401 that sends the client to the realm: UNAUTHORIZED, or DENIED with `error="insufficient_scope"`. */
+function challenge(options: TokenAuthOptions, scope: string | undefined, detail: string, insufficient = false): OciError {
   const header = formatChallenge({
     realm: options.realm,
     service: options.service,
     ...(scope ? { scope } : {}),
     ...(insufficient ? { error: "insufficient_scope" } : {}),
   });
-  return new OciError(code, { status: 401, detail, headers: { "WWW-Authenticate": header } });
+  return OciError.challenge(header, detail, insufficient);
 }

@@ -56,9 +56,42 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, { status: number; message: 
 });
 
 /**
+ * The only statuses besides the table's defaults, each one named: a spec code answered with another status
+ * where the spec, HTTP or a gateway asks for it. `new OciError(<variant name>, …)` and `OciError`'s static
+ * constructors of the same names build them; nothing else should override a status. Spec: distribution-spec "Pushing a blob in chunks" (416), "Pushing manifests"
+ * (413); RFC 9110 §15.5.17 (416 Range Not Satisfiable); Docker "Token Authentication Specification" (401).
+ */
+export const STATUS_VARIANTS = Object.freeze({
+  /** A chunk not at the upload's end, or a malformed upload `Content-Range`. */
+  uploadRangeInvalid: { code: "BLOB_UPLOAD_INVALID", status: 416 },
+  /** A blob `Range` that does not overlap the blob. */
+  rangeNotSatisfiable: { code: "SIZE_INVALID", status: 416 },
+  /** A body over the size this endpoint reads (a manifest, a JSON body). */
+  tooLarge: { code: "SIZE_INVALID", status: 413 },
+  /** A query parameter this endpoint cannot use (e.g. `?n=` not a number). */
+  badParameter: { code: "UNSUPPORTED", status: 400 },
+  /** A path that is not an endpoint of the API. */
+  notFound: { code: "UNSUPPORTED", status: 404 },
+  /** A token without the actions the route needs: DENIED, but answered with the 401 challenge. */
+  insufficientScope: { code: "DENIED", status: 401 },
+  /** A failing upstream (unreachable, broken, bad content, a 5xx). */
+  badGateway: { code: "UNKNOWN", status: 502 },
+  /** The upstream said 503. */
+  upstreamUnavailable: { code: "UNKNOWN", status: 503 },
+  /** The upstream took too long. */
+  gatewayTimeout: { code: "UNKNOWN", status: 504 },
+} as const satisfies Record<string, { code: ErrorCode; status: number }>);
+
+/** The name of a status variant (see STATUS_VARIANTS). */
+export type StatusVariant = keyof typeof STATUS_VARIANTS;
+
+/** Options of a named constructor: everything but the status, which is the constructor's. */
+export type VariantOptions = Omit<OciErrorOptions, "status">;
+
+/**
  * Optional parts of an `OciError`: `detail` (any JSON, shown to clients), extra response `headers`
- * (e.g. `WWW-Authenticate` on UNAUTHORIZED, `Retry-After` on TOOMANYREQUESTS), and overrides of the
- * table's `status` (e.g. 413 for an oversized manifest) and `message`.
+ * (e.g. `WWW-Authenticate` on UNAUTHORIZED, `Retry-After` on TOOMANYREQUESTS), a `message` replacing the
+ * table's, and a raw `status` override (kept for compatibility: name the status in STATUS_VARIANTS instead).
  */
 export interface OciErrorOptions {
   detail?: unknown;
@@ -85,15 +118,62 @@ export class OciError extends Error {
   /** Extra response headers (challenge, Retry-After, …). */
   readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, options: OciErrorOptions = {}) {
-    const entry = ERROR_CODES[code];
+  /** `code` is a spec code (the table's status) or the name of a status variant (its code and status). */
+  constructor(code: ErrorCode | StatusVariant, options: OciErrorOptions = {}) {
+    const variant = code in STATUS_VARIANTS ? STATUS_VARIANTS[code as StatusVariant] : undefined;
+    const entry = variant ? { ...ERROR_CODES[variant.code], status: variant.status } : ERROR_CODES[code as ErrorCode];
     super(options.message ?? entry.message);
     this.name = "OciError";
-    this.code = code;
+    this.code = variant?.code ?? (code as ErrorCode);
     this.status = options.status ?? entry.status;
     this.detail = options.detail;
     this.headers = { ...options.headers };
     Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** 416 BLOB_UPLOAD_INVALID: an out-of-order chunk or a malformed `Content-Range` (spec "Pushing a blob in chunks"). */
+  static uploadRangeInvalid(options: VariantOptions = {}): OciError {
+    return new OciError("uploadRangeInvalid", options);
+  }
+
+  /** 416 SIZE_INVALID with a `Content-Range` naming the size: a blob range outside a blob of `size` bytes (RFC 9110 §15.5.17). */
+  static rangeNotSatisfiable(size: number): OciError {
+    return new OciError("rangeNotSatisfiable", {
+      detail: "requested range not satisfiable",
+      headers: { "Content-Range": `bytes */${size}` },
+    });
+  }
+
+  /** 413 SIZE_INVALID: a body larger than the endpoint reads. */
+  static tooLarge(detail: unknown): OciError {
+    return new OciError("tooLarge", { detail });
+  }
+
+  /** 400 UNSUPPORTED: a query parameter the endpoint cannot use. */
+  static badParameter(detail: unknown): OciError {
+    return new OciError("badParameter", { detail });
+  }
+
+  /** 404 UNSUPPORTED: no endpoint at this path. */
+  static notFound(detail: unknown): OciError {
+    return new OciError("notFound", { detail });
+  }
+
+  /**
+   * 401 with a `WWW-Authenticate` challenge: UNAUTHORIZED for no or a bad token, DENIED for a token without
+   * the needed actions (`insufficient`). Docker "Token Authentication Specification".
+   */
+  static challenge(challenge: string, detail: unknown, insufficient = false): OciError {
+    const options = { detail, headers: { "WWW-Authenticate": challenge } };
+    return insufficient ? new OciError("insufficientScope", options) : new OciError("UNAUTHORIZED", options);
+  }
+
+  /**
+   * 500 UNKNOWN naming `requestId` (in the detail and `X-Request-Id`): the answer to anything unexpected, whose
+   * cause is only logged.
+   */
+  static internal(requestId: string): OciError {
+    return new OciError("UNKNOWN", { detail: { requestId }, headers: { "X-Request-Id": requestId } });
   }
 
   /** The spec's error envelope: `{"errors":[{"code","message","detail"}]}`, `detail` omitted when undefined. */

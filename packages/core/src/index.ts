@@ -3,8 +3,8 @@
  * references, media types, manifests and descriptors, platforms, token scopes. Runs unchanged in Node 20 and
  * workerd. Every export is listed by name.
  */
-export type { ErrorCode, OciErrorOptions } from "./errors";
-export { ERROR_CODES, OciError, isOciError } from "./errors";
+export type { ErrorCode, OciErrorOptions, StatusVariant, VariantOptions } from "./errors";
+export { ERROR_CODES, OciError, STATUS_VARIANTS, isOciError } from "./errors";
 
 export type { Digest, DigestAlgorithm } from "./digest";
 export { parseDigest, isDigest, digestAlgorithm, digestHex, digestOf, formatDigest } from "./digest";

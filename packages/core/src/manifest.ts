@@ -89,7 +89,7 @@ function parseDescriptorList(v: unknown, path: string, requirePlatform: boolean)
  * Parses and validates a manifest body as pushed. `contentType` is the request's Content-Type (may be null, empty,
  * or carry parameters such as `; charset=utf-8`).
  *
- * Throws `OciError("SIZE_INVALID", {status: 413})` when `bytes` exceed `MAX_MANIFEST_BYTES`, and
+ * Throws `OciError.tooLarge` (413 SIZE_INVALID) when `bytes` exceed `MAX_MANIFEST_BYTES`, and
  * `OciError("MANIFEST_INVALID")` — detail a string `"<JSON path>: <reason>"` — when: the body is not a UTF-8 JSON object;
  * `schemaVersion` is not 2 (schema 1 → detail exactly "schema1 unsupported"); `mediaType` is present but not one of the
  * four manifest types or differs from a manifest-type Content-Type; the type cannot be determined (see
@@ -101,10 +101,7 @@ function parseDescriptorList(v: unknown, path: string, requirePlatform: boolean)
  */
 export function parseManifest(bytes: Uint8Array, contentType: string | null): Manifest {
   if (bytes.length > MAX_MANIFEST_BYTES) {
-    throw new OciError("SIZE_INVALID", {
-      status: 413,
-      detail: { reason: `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, size: bytes.length },
-    });
+    throw OciError.tooLarge({ reason: `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, size: bytes.length });
   }
   const body = decodeJson(bytes);
   if (!isObject(body)) throw manifestInvalid("", "manifest must be a JSON object");

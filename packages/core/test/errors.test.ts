@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { ERROR_CODES, OciError, isOciError } from "../src/index";
-import type { ErrorCode } from "../src/index";
+import { ERROR_CODES, OciError, STATUS_VARIANTS, isOciError } from "../src/index";
+import type { ErrorCode, StatusVariant } from "../src/index";
 
 // distribution-spec "Error Codes": the 14 codes, and the statuses this registry answers them with; and
 // distribution's UNKNOWN (what a failing upstream is answered with, status 502/503/504 given at the throw).
@@ -95,6 +95,37 @@ describe("OciError", () => {
     const error = new OciError("DENIED");
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe("OciError");
+  });
+});
+
+describe("status variants: the only statuses besides the table's, each named", () => {
+  test("every variant is a spec code answered with another status", () => {
+    for (const [name, { code, status }] of Object.entries(STATUS_VARIANTS)) {
+      expect(ERROR_CODES[code].status, name).not.toBe(status);
+      const error = new OciError(name as StatusVariant, { detail: "d" });
+      expect([error.code, error.status, error.message, error.detail]).toEqual([code, status, ERROR_CODES[code].message, "d"]);
+    }
+  });
+
+  test.each<[string, OciError, ErrorCode, number, Record<string, string>]>([
+    ["uploadRangeInvalid", OciError.uploadRangeInvalid({ headers: { Range: "0-9" } }), "BLOB_UPLOAD_INVALID", 416, { Range: "0-9" }],
+    ["rangeNotSatisfiable", OciError.rangeNotSatisfiable(10), "SIZE_INVALID", 416, { "Content-Range": "bytes */10" }],
+    ["tooLarge", OciError.tooLarge("big"), "SIZE_INVALID", 413, {}],
+    ["badParameter", OciError.badParameter("n"), "UNSUPPORTED", 400, {}],
+    ["notFound", OciError.notFound("nope"), "UNSUPPORTED", 404, {}],
+    ["challenge", OciError.challenge('Bearer realm="r"', "no token"), "UNAUTHORIZED", 401, { "WWW-Authenticate": 'Bearer realm="r"' }],
+    ["challenge, insufficient", OciError.challenge('Bearer realm="r",error="insufficient_scope"', "scope", true), "DENIED", 401, { "WWW-Authenticate": 'Bearer realm="r",error="insufficient_scope"' }],
+    ["internal", OciError.internal("req-1"), "UNKNOWN", 500, { "X-Request-Id": "req-1" }],
+  ])("OciError.%s → %s %i with its headers", async (_, error, code, status, headers) => {
+    const response = error.toResponse();
+    expect(response.status).toBe(status);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    for (const [name, value] of Object.entries(headers)) expect(response.headers.get(name)).toBe(value);
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe(code);
+  });
+
+  test("internal names the request id in the detail too", () => {
+    expect(OciError.internal("req-2").toJSON()).toEqual({ errors: [{ code: "UNKNOWN", message: "unknown error", detail: { requestId: "req-2" } }] });
   });
 });
 

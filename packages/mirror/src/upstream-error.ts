@@ -1,4 +1,4 @@
-import { OciError, type ErrorCode, type OciErrorOptions } from "@registry/core";
+import { OciError, type ErrorCode, type OciErrorOptions, type StatusVariant } from "@registry/core";
 import type { Upstream } from "./upstreams";
 
 /** Why an upstream could not give what was asked; the cache decides whether a stale copy may serve instead. */
@@ -35,22 +35,22 @@ export class UpstreamError extends OciError {
   }
 }
 
-function describe(upstream: Upstream, f: UpstreamFailure): [ErrorCode, OciErrorOptions] {
+function describe(upstream: Upstream, f: UpstreamFailure): [ErrorCode | StatusVariant, OciErrorOptions] {
   const who = `upstream ${upstream.host} (${displayUrl(upstream.url)})`;
   const detail = { upstream: upstream.host };
   switch (f.kind) {
     case "unreachable":
-      return ["UNKNOWN", { status: 502, message: `${who} is unreachable: ${f.reason}`, detail }];
+      return ["badGateway", { message: `${who} is unreachable: ${f.reason}`, detail }];
     case "status":
-      return ["UNKNOWN", { status: f.status === 503 ? 503 : 502, message: `${who} answered ${f.status}`, detail }];
+      return [f.status === 503 ? "upstreamUnavailable" : "badGateway", { message: `${who} answered ${f.status}`, detail }];
     case "timeout": {
       const what = f.midBody ? "sent nothing more of its answer for" : "timed out after";
-      return ["UNKNOWN", { status: 504, message: `${who} ${what} ${f.seconds} s`, detail }];
+      return ["gatewayTimeout", { message: `${who} ${what} ${f.seconds} s`, detail }];
     }
     case "broken":
-      return ["UNKNOWN", { status: 502, message: `${who} dropped the connection in the middle of its answer`, detail }];
+      return ["badGateway", { message: `${who} dropped the connection in the middle of its answer`, detail }];
     case "invalid":
-      return ["UNKNOWN", { status: 502, message: `${who} sent ${f.reason}`, detail }];
+      return ["badGateway", { message: `${who} sent ${f.reason}`, detail }];
     case "rate-limited":
       return [
         "TOOMANYREQUESTS",

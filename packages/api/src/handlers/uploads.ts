@@ -40,14 +40,14 @@ export const appendChunk: Handler = async ({ request, repository, params }, { st
   const range = parseContentRange(request.headers.get("Content-Range"));
   const body = uploadBody(request);
   if (range && body?.length !== undefined && body.length !== range.length) {
-    throw new OciError("BLOB_UPLOAD_INVALID", { status: 416, detail: "Content-Range does not match Content-Length" });
+    throw OciError.uploadRangeInvalid({ detail: "Content-Range does not match Content-Length" });
   }
   const status = body
     ? await stores.uploads.append(repository, id, body, range?.start)
     : await stores.uploads.status(repository, id);
   if (!status) throw new OciError("BLOB_UPLOAD_UNKNOWN", { detail: { id } });
   if (!body && range && range.start !== status.size) {
-    throw new OciError("BLOB_UPLOAD_INVALID", { status: 416, headers: uploadHeaders(repository, id, status.size) });
+    throw OciError.uploadRangeInvalid({ headers: uploadHeaders(repository, id, status.size) });
   }
   return new Response(null, { status: 202, headers: uploadHeaders(repository, status.id, status.size) });
 };
@@ -64,7 +64,7 @@ export const finishUpload: Handler = async ({ request, url, repository, params }
     const status = await stores.uploads.status(repository, id);
     if (!status) throw new OciError("BLOB_UPLOAD_UNKNOWN", { detail: { id } });
     if (range.start !== status.size) {
-      throw new OciError("BLOB_UPLOAD_INVALID", { status: 416, headers: uploadHeaders(repository, id, status.size) });
+      throw OciError.uploadRangeInvalid({ headers: uploadHeaders(repository, id, status.size) });
     }
   }
   const blob = await stores.uploads.finish(repository, id, digest, body);
