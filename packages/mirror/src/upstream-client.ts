@@ -1,4 +1,4 @@
-import { MANIFEST_MEDIA_TYPES } from "@registry/core";
+import { BoundedMap, MANIFEST_MEDIA_TYPES } from "@registry/core";
 import { idleLimited, within } from "./deadlines";
 import { UpstreamError, unreachableReason, type UpstreamFailure } from "./upstream-error";
 import type { Upstream } from "./upstreams";
@@ -12,8 +12,11 @@ interface CachedToken {
   expires: number;
 }
 
+/** Upstream tokens kept per isolate: one per upstream and repository scope, so at most this many (oldest dropped). */
+const MAX_CACHED_TOKENS = 1000;
+
 /** Upstream tokens by upstream and scope, kept until they expire (shared by all requests of an isolate). */
-const tokens = new Map<string, CachedToken>();
+const tokens = new BoundedMap<string, CachedToken>(MAX_CACHED_TOKENS);
 
 /**
  * Talks to an upstream registry as a real client would: sends the right Accept headers, follows its Bearer

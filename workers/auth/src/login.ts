@@ -1,6 +1,7 @@
 /**
  * Authenticating an account by name and secret, throttled (see throttle.ts for the numbers).
  */
+import { BoundedMap } from "@registry/core";
 import type { AccountRecord, AccountStore } from "./account-store";
 import type { Credentials } from "./credentials";
 import { AuthError } from "./errors";
@@ -27,7 +28,7 @@ export function tooManyAttempts(retryAfterMs: number): AuthError {
 export const VERIFIED_CACHE = Object.freeze({ ttlMs: 5 * 60_000, maxEntries: 1000 });
 
 /** `${stored hash}\n${sha256(secret)}` → when it was verified. Only successes, only in this isolate's memory. */
-const verified = new Map<string, number>();
+const verified = new BoundedMap<string, number>(VERIFIED_CACHE.maxEntries);
 
 /**
  * `verifySecret`, skipping the PBKDF2 work (~16–30 ms of CPU) for a secret that matched this exact stored hash in
@@ -40,7 +41,6 @@ async function checkSecret(secret: string, stored: string): Promise<boolean> {
   const at = verified.get(key);
   if (at !== undefined && Date.now() - at < VERIFIED_CACHE.ttlMs) return true;
   if (!(await verifySecret(secret, stored))) return false;
-  if (verified.size >= VERIFIED_CACHE.maxEntries) verified.delete(verified.keys().next().value!);
   verified.set(key, Date.now());
   return true;
 }
