@@ -2,7 +2,7 @@ import { drainUnread, isOciError, OciError, parseRepositoryName, type Repository
 import { Router } from "itty-router";
 import type { Access, AppDeps, Authorize, Grant, ReadDeps, RouteRequest } from "./context";
 import { API_VERSION_HEADERS } from "./http";
-import { ROUTES, type Need, type ReadRoute, type Route } from "./routes";
+import { ROUTES, type MatchedRoute, type Need, type ReadRoute, type Route, type RouteMiddleware } from "./routes";
 
 /** What the app is built from: the stores (`D`: the roles its routes need), access control, the route table. */
 export type AppOptions<D extends ReadDeps = AppDeps> = Partial<D> & {
@@ -14,8 +14,11 @@ export type AppOptions<D extends ReadDeps = AppDeps> = Partial<D> & {
 
 /** A /v2 app whose routes need the storage roles `D`. */
 export interface RegistryApp<D extends ReadDeps = AppDeps> {
-  /** Serves one request; `deps` replaces the stores given at creation (e.g. a mirror's per-upstream stores). */
-  fetch(request: Request, deps?: D): Promise<Response>;
+  /**
+   * Serves one request; `deps` replaces the stores given at creation (e.g. a mirror's per-upstream stores);
+   * `around` runs, outermost first, around the matched route before anything else (access, the handler).
+   */
+  fetch(request: Request, deps?: D, around?: readonly RouteMiddleware[]): Promise<Response>;
 }
 
 /**
@@ -29,27 +32,31 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
   // The overloads pair a read-only table with read-only stores: every handler gets the roles its route needs.
   const routes = options.routes ?? ROUTES;
   const authorize = options.authorize ?? readOnlyAuthorize;
-  const router = Router<RouteRequestLike, [ReadDeps]>();
+  const router = Router<RouteRequestLike, [ReadDeps, readonly RouteMiddleware[]]>();
   for (const route of routes) {
-    router[route.method.toLowerCase() as "get"](route.path, (req, deps) => run(route, req, authorize, deps));
+    router[route.method.toLowerCase() as "get"](route.path, (req, deps, around) => {
+      const matched: MatchedRoute = { route, request: req, url: new URL(req.url), params: req.params };
+      const inner = () => run(route, req, authorize, deps);
+      const head = req.method === "HEAD";
+      const wrap = (next: () => Promise<Response>, middleware: RouteMiddleware) => () =>
+        middleware(matched, next).catch((e: unknown) => errorResponse(e, head));
+      return around.reduceRight(wrap, inner)();
+    });
   }
   const known = new Set(routes.map((r) => r.method));
 
   return {
-    async fetch(request, given) {
+    async fetch(request, given, around = []) {
       const deps = given ?? (options as ReadDeps);
       const head = request.method === "HEAD";
       let response: Response;
       try {
         const url = new URL(request.url);
-        if (!url.pathname.startsWith("/v2")) throw new OciError("UNSUPPORTED", { status: 404, detail: "not found" });
-        const matched = (await router.fetch(request as RouteRequestLike, deps)) as Response | undefined;
+        if (!url.pathname.startsWith("/v2")) throw OciError.notFound("not found");
+        const matched = (await router.fetch(request as RouteRequestLike, deps, around)) as Response | undefined;
+        const detail = `no route for ${request.method} ${url.pathname}`;
         response =
-          matched ??
-          new OciError("UNSUPPORTED", {
-            status: known.has(request.method as Route["method"]) ? 404 : 405,
-            detail: `no route for ${request.method} ${url.pathname}`,
-          }).toResponse(head);
+          matched ?? new OciError(known.has(request.method as Route["method"]) ? "notFound" : "UNSUPPORTED", { detail }).toResponse(head);
       } catch (e) {
         response = errorResponse(e, head);
       }
@@ -90,13 +97,20 @@ function accessFor(need: Need, repository: RepositoryName): Access {
   }
 }
 
-/** The one place an error becomes a response: anything not an OciError is logged and answered 500 UNKNOWN. */
+/**
+ * The one place an error becomes a /v2 response (with the API version header): anything not an OciError is
+ * logged and answered 500 UNKNOWN with a request id.
+ */
 export function errorResponse(e: unknown, head = false): Response {
-  if (isOciError(e)) return e.toResponse(head);
-  const requestId = crypto.randomUUID();
-  console.error(`request ${requestId} failed:`, e);
-  const error = new OciError("UNKNOWN", { status: 500, detail: { requestId }, headers: { "X-Request-Id": requestId } });
-  return error.toResponse(head);
+  let error: OciError;
+  if (isOciError(e)) error = e;
+  else {
+    error = OciError.internal(crypto.randomUUID());
+    console.error(`request ${error.headers["X-Request-Id"]} failed:`, e);
+  }
+  const response = error.toResponse(head);
+  for (const [k, v] of Object.entries(API_VERSION_HEADERS)) response.headers.set(k, v);
+  return response;
 }
 
 const everything: Grant = { canPull: () => true, pullable: "any" };

@@ -1,4 +1,5 @@
-import { OciError } from "@registry/core";
+import { isDigest, OciError } from "@registry/core";
+import { Router } from "itty-router";
 import type { AppDeps, Handler, ReadDeps } from "./context";
 import { apiVersion } from "./handlers/base";
 import { deleteBlob, getBlob } from "./handlers/blobs";
@@ -16,6 +17,10 @@ interface Endpoint {
   /** itty-router pattern; `:name+` is the repository name (it contains slashes). */
   path: string;
   need: Need;
+  /** A GET is a pull as Docker Hub counts them (when served); a HEAD only looks at what is left. */
+  countsAsPull?: boolean;
+  /** Addressed by the digest in `:digest` or `:reference` (when it is one): the answer never changes. */
+  cacheableByDigest?: boolean;
 }
 
 /** A route whose handler needs only the read roles of storage (`reads: true`): a read-only registry serves it. */
@@ -40,8 +45,8 @@ export type Route = ReadRoute | WriteRoute;
 export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/v2/", handler: apiVersion, need: "none", reads: true },
   { method: "GET", path: "/v2/_catalog", handler: listRepositories, need: "catalog", reads: true },
-  { method: "GET", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true },
-  { method: "HEAD", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true },
+  { method: "GET", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, countsAsPull: true, cacheableByDigest: true },
+  { method: "HEAD", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, countsAsPull: true },
   { method: "PUT", path: "/v2/:name+/manifests/:reference", handler: putManifest, need: "push" },
   { method: "DELETE", path: "/v2/:name+/manifests/:reference", handler: deleteManifest, need: "delete" },
   { method: "POST", path: "/v2/:name+/blobs/uploads/", handler: startUpload, need: "push" },
@@ -49,7 +54,7 @@ export const ROUTES: readonly Route[] = [
   { method: "PATCH", path: "/v2/:name+/blobs/uploads/:id", handler: appendChunk, need: "push" },
   { method: "PUT", path: "/v2/:name+/blobs/uploads/:id", handler: finishUpload, need: "push" },
   { method: "DELETE", path: "/v2/:name+/blobs/uploads/:id", handler: cancelUpload, need: "push" },
-  { method: "GET", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true },
+  { method: "GET", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, cacheableByDigest: true },
   { method: "HEAD", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true },
   { method: "DELETE", path: "/v2/:name+/blobs/:digest", handler: deleteBlob, need: "delete" },
   { method: "GET", path: "/v2/:name+/tags/list", handler: listTags, need: "pull", reads: true },
@@ -66,4 +71,37 @@ export const READ_ROUTES: readonly ReadRoute[] = ROUTES.filter((r) => r.method =
 
 async function refuseWrite(): Promise<Response> {
   throw new OciError("UNSUPPORTED", { detail: "this registry is read-only" });
+}
+
+/** A request matched to its route: the route (with its flags) and the path's parameters, parsed once. */
+export interface MatchedRoute {
+  route: Route;
+  request: Request;
+  url: URL;
+  params: Readonly<Record<string, string>>;
+}
+
+/**
+ * Work around a matched route (pull limits, an edge cache): returns `next()`'s answer, changed or not, or
+ * answers by itself; what it throws is rendered like a handler's error.
+ */
+export type RouteMiddleware = (matched: MatchedRoute, next: () => Promise<Response>) => Promise<Response>;
+
+/**
+ * A matcher over `routes` (default: all of ROUTES): the route a request's method and path select, with the
+ * path's parameters, or undefined when none does — for code that wraps an app from outside it.
+ */
+export function routeMatcher(routes: readonly Route[] = ROUTES): (request: Request) => Promise<MatchedRoute | undefined> {
+  const router = Router<Request & { params: Record<string, string> }, [URL]>();
+  for (const route of routes) {
+    router[route.method.toLowerCase() as "get"](route.path, (request, url): MatchedRoute => ({ route, request, url, params: request.params }));
+  }
+  return async (request) => (await router.fetch(request as Request & { params: Record<string, string> }, new URL(request.url))) as MatchedRoute | undefined;
+}
+
+/** The digest a `cacheableByDigest` route was asked for; undefined for another route or a tag. */
+export function requestedDigest(matched: MatchedRoute): string | undefined {
+  if (!matched.route.cacheableByDigest) return undefined;
+  const reference = matched.params.digest ?? matched.params.reference;
+  return reference !== undefined && isDigest(reference) ? reference : undefined;
 }

@@ -1,4 +1,4 @@
 export { PullCounter } from "./pull-counter";
 export type { PullAllowance, PullSlot } from "./pull-counter";
-export { withPullLimit } from "./pull-limit";
+export { pullLimit, withPullLimit } from "./pull-limit";
 export type { PullLimitOptions } from "./pull-limit";

@@ -1,3 +1,4 @@
+import { errorResponse, routeMatcher, type MatchedRoute, type RouteMiddleware } from "@registry/api";
 import { clientAddress, OciError } from "@registry/core";
 import type { PullAllowance, PullCounter, PullSlot } from "./pull-counter";
 
@@ -13,29 +14,23 @@ export interface PullLimitOptions {
   account?: (request: Request) => Promise<string | null>;
 }
 
-const MANIFEST_PATH = /^\/v2\/.+\/manifests\/[^/]+$/;
-
 /** A manifest actually served: only these count as pulls. */
 const served = (status: number) => status === 200 || status === 304;
 
 /**
- * Docker Hub's pull limits around a /v2 app: a pull is a manifest GET that is served (200, or 304 to a
- * conditional GET); HEAD, blob GETs and manifest GETs that fail (unknown tag, denied, upstream down) are
- * free. Each manifest response carries `RateLimit-Limit: 100;w=21600`, `RateLimit-Remaining: N;w=21600` and
- * `Docker-RateLimit-Source`; past the limit → 429 TOOMANYREQUESTS with Retry-After, before `fetch` runs (a
+ * Docker Hub's pull limits as middleware of a /v2 app (`app.fetch(request, deps, [pullLimit(…)])`): a pull is
+ * a GET of a `countsAsPull` route (a manifest) that is served (200, or 304 to a conditional GET); HEAD, blob
+ * GETs and manifest GETs that fail (unknown tag, denied, upstream down) are free. Each manifest response
+ * carries `RateLimit-Limit: 100;w=21600`, `RateLimit-Remaining: N;w=21600` and `Docker-RateLimit-Source`;
+ * past the limit → 429 TOOMANYREQUESTS with Retry-After (the /v2 envelope), before `fetch` runs (a
  * client over its limit causes no work, and no upstream traffic in a mirror). The pull is taken from the
  * client's counter before `fetch` and given back if the answer is not a served manifest, so concurrent
  * pulls can never pass the limit together. Counted per account when the request is authenticated, else
  * per address (see clientAddress).
  */
-export function withPullLimit(
-  fetch: (request: Request) => Promise<Response>,
-  options: PullLimitOptions,
-): (request: Request) => Promise<Response> {
-  return async (request) => {
-    const url = new URL(request.url);
-    const isManifest = (request.method === "GET" || request.method === "HEAD") && MANIFEST_PATH.test(url.pathname);
-    if (!isManifest) return fetch(request);
+export function pullLimit(options: PullLimitOptions): RouteMiddleware {
+  return async ({ route, request }: MatchedRoute, fetch: () => Promise<Response>) => {
+    if (!route.countsAsPull) return fetch();
     const account = (await options.account?.(request)) ?? null;
     const source = account ?? clientAddress(request);
     const limit = account ? options.accountLimit : options.anonymousLimit;
@@ -49,10 +44,11 @@ export function withPullLimit(
       "Docker-RateLimit-Source": source,
     });
     if (taken.retryAfter !== undefined) {
-      return new OciError("TOOMANYREQUESTS", {
+      const error = new OciError("TOOMANYREQUESTS", {
         detail: `pull limit of ${limit} per ${windowSec} s reached for ${source}`,
         headers: { ...headers(taken), "Retry-After": String(taken.retryAfter) },
-      }).toResponse(request.method === "HEAD");
+      });
+      return errorResponse(error, request.method === "HEAD");
     }
     const slot = taken.slot;
     const giveBack = async (): Promise<PullAllowance> => {
@@ -67,7 +63,7 @@ export function withPullLimit(
     };
     let response: Response;
     try {
-      response = await fetch(request);
+      response = await fetch();
     } catch (e) {
       await giveBack();
       throw e;
@@ -75,5 +71,21 @@ export function withPullLimit(
     const allowance = served(response.status) ? taken : await giveBack();
     for (const [k, v] of Object.entries(headers(allowance))) response.headers.set(k, v);
     return response;
+  };
+}
+
+/**
+ * `pullLimit` around a bare fetch function (outside an app): the request is matched against the route table
+ * (ROUTES) to find what counts; a request of no route passes through uncounted.
+ */
+export function withPullLimit(
+  fetch: (request: Request) => Promise<Response>,
+  options: PullLimitOptions,
+): (request: Request) => Promise<Response> {
+  const limit = pullLimit(options);
+  const match = routeMatcher();
+  return async (request) => {
+    const matched = await match(request);
+    return matched ? limit(matched, () => fetch(request)) : fetch(request);
   };
 }

@@ -2,10 +2,10 @@
  * Content addressed by digest never changes, so the mirror keeps it in the platform's edge cache (the Cache
  * API: per location, free of storage operations). A repeated pull of a manifest or blob by digest is then
  * answered at the edge without touching R2 or a Durable Object. Ranges, HEAD and tags go through as usual.
+ * Which requests qualify is the route table's to say (`cacheableByDigest`), not a second parse of the path.
  */
-
-/** `/v2/<name>/manifests/<digest>` or `/v2/<name>/blobs/<digest>`. */
-const BY_DIGEST = /^\/v2\/.+\/(?:manifests|blobs)\/[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+import { parseDigest, verifyBytes } from "@registry/core";
+import { READ_ROUTES, requestedDigest, routeMatcher, type MatchedRoute, type RouteMiddleware } from "@registry/api";
 
 /**
  * Larger responses are not put in the edge cache: a copy is held in memory until its digest is checked, so
@@ -13,6 +13,32 @@ const BY_DIGEST = /^\/v2\/.+\/(?:manifests|blobs)\/[a-z0-9]+(?:[+._-][a-z0-9]+)*
  */
 export const EDGE_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The edge cache as middleware of the mirror's app: a GET of a `cacheableByDigest` route by digest, without
+ * `Range`, is answered from `cache` (per upstream host) when there; a 200 of at most EDGE_CACHE_MAX_BYTES is
+ * stored once its body hashes to the digest. Anything else, or no cache, goes to `serve` untouched.
+ */
+export function edgeCache(upstreamHost: string, cache: Cache | undefined, waitUntil: (work: Promise<unknown>) => void): RouteMiddleware {
+  return async (matched: MatchedRoute, serve: () => Promise<Response>) => {
+    const { request, url } = matched;
+    const digest = requestedDigest(matched);
+    if (!cache || request.method !== "GET" || request.headers.has("Range") || !digest) return serve();
+    const key = new Request(`https://edge-cache.invalid/${encodeURIComponent(upstreamHost)}${url.pathname}`);
+    const hit = await cache.match(key);
+    if (hit) return new Response(hit.body, hit);
+    const response = await serve();
+    const length = Number(response.headers.get("Content-Length"));
+    if (response.status === 200 && response.body && length > 0 && length <= EDGE_CACHE_MAX_BYTES) {
+      const copy = response.clone();
+      waitUntil(storeVerified(cache, key, copy, digest).catch(() => undefined));
+    }
+    return response;
+  };
+}
+
+const matchRead = routeMatcher(READ_ROUTES);
+
+/** `edgeCache` for one request outside an app: the request is matched against the read routes. */
 export async function withEdgeCache(
   request: Request,
   upstreamHost: string,
@@ -20,33 +46,14 @@ export async function withEdgeCache(
   waitUntil: (work: Promise<unknown>) => void,
   serve: () => Promise<Response>,
 ): Promise<Response> {
-  const url = new URL(request.url);
-  if (!cache || request.method !== "GET" || request.headers.has("Range") || !BY_DIGEST.test(url.pathname)) {
-    return serve();
-  }
-  const key = new Request(`https://edge-cache.invalid/${encodeURIComponent(upstreamHost)}${url.pathname}`);
-  const hit = await cache.match(key);
-  if (hit) return new Response(hit.body, hit);
-  const response = await serve();
-  const length = Number(response.headers.get("Content-Length"));
-  if (response.status === 200 && response.body && length > 0 && length <= EDGE_CACHE_MAX_BYTES) {
-    const copy = response.clone();
-    const digest = url.pathname.slice(url.pathname.lastIndexOf("/") + 1);
-    waitUntil(storeVerified(cache, key, copy, digest).catch(() => undefined));
-  }
-  return response;
+  const matched = await matchRead(request);
+  return matched ? edgeCache(upstreamHost, cache, waitUntil)(matched, serve) : serve();
 }
 
-const ALGORITHMS: Record<string, string> = { sha256: "SHA-256", sha512: "SHA-512" };
-
-/** Puts `response` in the cache only if its whole body arrives and hashes to `digest`. */
+/** Puts `response` in the cache only if its whole body arrives and hashes to `digest` (else throws, caching nothing). */
 async function storeVerified(cache: Cache, key: Request, response: Response, digest: string): Promise<void> {
-  const [algorithm, hex] = digest.split(":");
-  const name = ALGORITHMS[algorithm ?? ""];
-  if (!name || !hex) return;
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const actual = [...new Uint8Array(await crypto.subtle.digest(name, bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-  if (actual !== hex) return;
+  await verifyBytes(parseDigest(digest), bytes);
   const headers = new Headers(response.headers);
   headers.set("Cache-Control", "public, max-age=31536000, immutable");
   headers.delete("X-Storage-Ops");

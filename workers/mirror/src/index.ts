@@ -1,8 +1,8 @@
-import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize } from "@registry/api";
-import { OciError, type RepositoryName } from "@registry/core";
+import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize, type RouteMiddleware } from "@registry/api";
+import type { RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
-import { withEdgeCache } from "./edge-cache";
-import { withPullLimit, type PullCounter } from "@registry/ratelimit";
+import { edgeCache } from "./edge-cache";
+import { pullLimit, type PullCounter } from "@registry/ratelimit";
 import { parseBearer, serviceVerifier, type ServiceVerifier } from "@registry/token";
 import {
   createMeteredStores,
@@ -75,15 +75,24 @@ function upstreams(env: Env): UpstreamConfig {
 
 /**
  * Wiring only: `?ns=` (containerd hosts.toml) selects the upstream, the read routes of the /v2 app run over
- * pull-through stores, and Docker-Hub-style pull limits wrap the manifest routes.
+ * pull-through stores, with Docker-Hub-style pull limits and the edge cache as middleware of the matched route.
+ * An `ns` that names no upstream is answered by the app too (after the pull limits, which give the pull back).
  */
 async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: StorageOps): Promise<Response> {
   const ns = new URL(request.url).searchParams.get("ns");
+  const limits = pullLimit({
+    counters: ops ? meterNamespace(env.PULL_COUNTER, ops) : env.PULL_COUNTER,
+    anonymousLimit: Number(env.RATE_LIMIT_ANONYMOUS ?? 100),
+    accountLimit: Number(env.RATE_LIMIT_AUTHENTICATED ?? 200),
+    windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
+    account: (r) => accountOf(r, env),
+  });
   let upstream;
   try {
     upstream = selectUpstream(upstreams(env), ns);
   } catch (e) {
-    return e instanceof OciError ? e.toResponse(request.method === "HEAD") : Promise.reject(e);
+    const refuse: RouteMiddleware = () => Promise.reject(e);
+    return app.fetch(request, undefined, [limits, refuse]);
   }
   const namespaces = { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
   const stores = pullThroughStores({
@@ -95,7 +104,7 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
     fills: env.BLOB_FILLS,
   });
   const cache = env.EDGE_CACHE === "off" ? undefined : caches.default;
-  const response = await withEdgeCache(request, upstream.host, cache, (w) => ctx.waitUntil(w), () => app.fetch(request, { stores }));
+  const response = await app.fetch(request, { stores }, [limits, edgeCache(upstream.host, cache, (w) => ctx.waitUntil(w))]);
   if (ns) response.headers.set("OCI-Namespace", ns);
   return response;
 }
@@ -122,15 +131,8 @@ async function accountOf(request: Request, env: Env): Promise<string | null> {
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const ops = env.STORAGE_METRICS === "on" ? newStorageOps() : undefined;
-    const limited = withPullLimit((r) => serve(r, env, ctx, ops), {
-      counters: ops ? meterNamespace(env.PULL_COUNTER, ops) : env.PULL_COUNTER,
-      anonymousLimit: Number(env.RATE_LIMIT_ANONYMOUS ?? 100),
-      accountLimit: Number(env.RATE_LIMIT_AUTHENTICATED ?? 200),
-      windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
-      account: (r) => accountOf(r, env),
-    });
     // Whatever escapes (a broken configuration, a storage failure outside the app) is still the envelope.
-    const response = await limited(request).catch((e: unknown) => errorResponse(e, request.method === "HEAD"));
+    const response = await serve(request, env, ctx, ops).catch((e: unknown) => errorResponse(e, request.method === "HEAD"));
     if (ops) response.headers.set("X-Storage-Ops", formatStorageOps(ops));
     return response;
   },

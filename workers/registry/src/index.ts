@@ -5,9 +5,10 @@ import {
   tokenAuthorize,
   type Authorize,
   type RegistryApp,
+  type RouteMiddleware,
 } from "@registry/api";
 import { serviceVerifier } from "@registry/token";
-import { withPullLimit, type PullCounter } from "@registry/ratelimit";
+import { pullLimit, type PullCounter } from "@registry/ratelimit";
 import {
   createMeteredStores,
   createStores,
@@ -85,27 +86,25 @@ function appFor(env: Env): RegistryApp {
 }
 
 /** The same app over a bucket that counts this one request's storage work. */
-async function meteredFetch(request: Request, env: Env): Promise<Response> {
+async function meteredFetch(request: Request, env: Env, around: readonly RouteMiddleware[]): Promise<Response> {
   const ops = newStorageOps();
   const app = createRegistryApp({ stores: createMeteredStores(env.REGISTRY_BUCKET, namespaces(env), ops), authorize: authorizeFor(env) });
-  const response = await app.fetch(request);
+  const response = await app.fetch(request, undefined, around);
   response.headers.set("X-Storage-Ops", formatStorageOps(ops));
   return response;
 }
 
-function serve(request: Request, env: Env): Promise<Response> {
-  return env.STORAGE_METRICS === "on" ? meteredFetch(request, env) : appFor(env).fetch(request);
+/** The mirror's pull limits, switched on for this registry's pulls by RATE_LIMIT_ANONYMOUS. */
+function pullLimits(env: Env): RouteMiddleware[] {
+  if (!env.RATE_LIMIT_ANONYMOUS) return [];
+  const limit = Number(env.RATE_LIMIT_ANONYMOUS);
+  const windowSec = Number(env.RATE_LIMIT_WINDOW ?? 21600);
+  return [pullLimit({ counters: env.PULL_COUNTER, anonymousLimit: limit, accountLimit: limit, windowSec })];
 }
 
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
-    if (!env.RATE_LIMIT_ANONYMOUS) return serve(request, env);
-    // The mirror's pull limits, switched on for this registry's pulls.
-    return withPullLimit((r) => serve(r, env), {
-      counters: env.PULL_COUNTER,
-      anonymousLimit: Number(env.RATE_LIMIT_ANONYMOUS),
-      accountLimit: Number(env.RATE_LIMIT_ANONYMOUS),
-      windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
-    })(request);
+    const around = pullLimits(env);
+    return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },
 } satisfies ExportedHandler<Env>;
