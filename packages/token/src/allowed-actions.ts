@@ -7,6 +7,22 @@ import type { AccessClaims } from "./claims";
 /** The concrete actions `*` stands for on a repository. */
 export const REPOSITORY_ACTIONS = ["pull", "push", "delete"] as const;
 
+/** One concrete repository action. */
+export type RepositoryAction = (typeof REPOSITORY_ACTIONS)[number];
+
+/**
+ * Repository actions with `*` expanded to pull, push and delete, each once, in the order given; other actions
+ * are kept as written. Never throws.
+ */
+export function expandRepositoryActions<A extends string>(actions: Iterable<A>): Set<Exclude<A, "*"> | RepositoryAction> {
+  const out = new Set<Exclude<A, "*"> | RepositoryAction>();
+  for (const action of actions) {
+    if (action === "*") REPOSITORY_ACTIONS.forEach((a) => out.add(a));
+    else out.add(action as Exclude<A, "*">);
+  }
+  return out;
+}
+
 /** `repository(plugin)` → `repository`: resource classes are deprecated and must be treated as equal. */
 export function baseResourceType(type: string): string {
   const paren = type.indexOf("(");
@@ -24,10 +40,7 @@ export function allowedActions(claims: AccessClaims, type: string, name: string)
   const out = new Set<string>();
   for (const entry of claims.access) {
     if (baseResourceType(entry.type) !== wanted || entry.name !== name) continue;
-    for (const action of entry.actions) {
-      if (isRepository && action === "*") REPOSITORY_ACTIONS.forEach((a) => out.add(a));
-      else out.add(action);
-    }
+    for (const action of isRepository ? expandRepositoryActions(entry.actions) : entry.actions) out.add(action);
   }
   return [...out];
 }

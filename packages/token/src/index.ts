@@ -21,7 +21,8 @@ export { verifyAccessToken } from "./verify";
 export type { ServiceVerifier, TokenAuthEnv } from "./service-verifier";
 export { serviceVerifier } from "./service-verifier";
 
-export { REPOSITORY_ACTIONS, allowedActions, baseResourceType, repositoriesAllowing } from "./allowed-actions";
+export type { RepositoryAction } from "./allowed-actions";
+export { REPOSITORY_ACTIONS, allowedActions, baseResourceType, expandRepositoryActions, repositoriesAllowing } from "./allowed-actions";
 
 export type { ChallengeOptions } from "./challenge";
 export { formatChallenge } from "./challenge";

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { MAX_AUTHORIZATION_BYTES, allowedActions, formatChallenge, parseBearer, type AccessClaims } from "../src/index";
+import {
+  MAX_AUTHORIZATION_BYTES,
+  allowedActions,
+  baseResourceType,
+  expandRepositoryActions,
+  formatChallenge,
+  parseBearer,
+  type AccessClaims,
+} from "../src/index";
 import { claims } from "./helpers";
 
 const JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
@@ -70,6 +78,26 @@ describe("allowedActions", () => {
     const c = token([{ type: "registry", name: "catalog", actions: ["*"] }]);
     expect(allowedActions(c, "registry", "catalog")).toEqual(["*"]);
     expect(allowedActions(token([]), "registry", "catalog")).toEqual([]);
+  });
+});
+
+describe("action lists and resource types (shared with the auth service)", () => {
+  test.each<[string[], string[]]>([
+    [["*"], ["pull", "push", "delete"]],
+    [["push", "*"], ["push", "pull", "delete"]],
+    [["pull", "pull"], ["pull"]],
+    [["delete", "frobnicate"], ["delete", "frobnicate"]],
+    [[], []],
+  ])("expandRepositoryActions(%j) → %j", (actions, expected) => {
+    expect([...expandRepositoryActions(actions)]).toEqual(expected);
+  });
+
+  test.each([
+    ["repository", "repository"],
+    ["repository(plugin)", "repository"],
+    ["registry", "registry"],
+  ])("baseResourceType(%s) → %s", (type, expected) => {
+    expect(baseResourceType(type)).toBe(expected);
   });
 });
 

@@ -4,9 +4,9 @@
  * not be considered an error"); "Token Scope Documentation" (resource classes are ignored).
  */
 import { parseScopes, type Scope } from "@registry/core";
-import type { AccessEntry } from "@registry/token";
+import { REPOSITORY_ACTIONS, baseResourceType, expandRepositoryActions, type AccessEntry } from "@registry/token";
 import { AuthError } from "./errors";
-import { REPOSITORY_ACTIONS, actionsFor, type Rule } from "./rules";
+import { actionsFor, type Rule } from "./rules";
 
 /** Who a token is for: subject (`""` = anonymous), their rules (anonymous pull rules included), catalog right. */
 export interface Principal {
@@ -33,11 +33,6 @@ export function parseRequestedScopes(values: readonly string[]): Scope[] {
   return scopes;
 }
 
-function baseType(type: string): string {
-  const paren = type.indexOf("(");
-  return paren === -1 ? type : type.slice(0, paren);
-}
-
 /**
  * The access entries to sign: for each requested resource (merged by type and name), the requested actions the
  * principal holds. Repositories: pull/push/delete from the rules, `*` asked = all three asked; the class of
@@ -47,7 +42,7 @@ function baseType(type: string): string {
 export function grantAccess(requested: readonly Scope[], principal: Principal): AccessEntry[] {
   const wanted = new Map<string, { type: string; name: string; actions: Set<string> }>();
   for (const scope of requested) {
-    const type = baseType(scope.type);
+    const type = baseResourceType(scope.type);
     const key = `${type}\u0000${scope.name}`;
     const entry = wanted.get(key) ?? { type, name: scope.name, actions: new Set<string>() };
     scope.actions.forEach((a) => entry.actions.add(a));
@@ -57,7 +52,7 @@ export function grantAccess(requested: readonly Scope[], principal: Principal): 
   for (const { type, name, actions } of wanted.values()) {
     if (type === "repository") {
       const allowed = actionsFor(principal.rules, name);
-      const asked = actions.has("*") ? new Set<string>(REPOSITORY_ACTIONS) : actions;
+      const asked = expandRepositoryActions(actions);
       const both = REPOSITORY_ACTIONS.filter((a) => asked.has(a) && allowed.has(a));
       if (both.length > 0) granted.push({ type, name, actions: both });
     } else if (type === "registry" && name === "catalog" && actions.has("*") && principal.catalog) {

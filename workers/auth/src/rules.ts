@@ -4,10 +4,8 @@
  * repository name. Actions are `pull`, `push`, `delete`, or `*` for all three.
  */
 import { isRepositoryName } from "@registry/core";
+import { REPOSITORY_ACTIONS, expandRepositoryActions, type RepositoryAction } from "@registry/token";
 import { badRequest } from "./errors";
-
-/** The actions a repository rule can grant. */
-export type RepositoryAction = "pull" | "push" | "delete";
 
 /** One rule: a repository pattern and the actions it grants there. */
 export interface Rule {
@@ -15,8 +13,6 @@ export interface Rule {
   actions: (RepositoryAction | "*")[];
 }
 
-/** Every concrete repository action, in the order tokens list them. */
-export const REPOSITORY_ACTIONS: readonly RepositoryAction[] = ["pull", "push", "delete"];
 const RULE_ACTIONS = new Set<string>([...REPOSITORY_ACTIONS, "*"]);
 
 /** At most this many rules per account. */
@@ -41,11 +37,7 @@ export function matchesPattern(pattern: string, name: string): boolean {
 export function actionsFor(rules: readonly Rule[], name: string): Set<RepositoryAction> {
   const out = new Set<RepositoryAction>();
   for (const rule of rules) {
-    if (!matchesPattern(rule.repository, name)) continue;
-    for (const action of rule.actions) {
-      if (action === "*") REPOSITORY_ACTIONS.forEach((a) => out.add(a));
-      else out.add(action);
-    }
+    if (matchesPattern(rule.repository, name)) expandRepositoryActions(rule.actions).forEach((a) => out.add(a));
   }
   return out;
 }
