@@ -58,7 +58,7 @@ export interface UploadStatus {
   size: number;
 }
 
-/** A request body to append: `length` is the Content-Length when the client sent one. */
+/** A request body to append: `length` is its declared length in bytes, when known. */
 export interface UploadBody {
   stream: ReadableStream<Uint8Array>;
   length?: number;
@@ -70,7 +70,7 @@ export interface UploadStore {
   start(repository: RepositoryName): Promise<UploadStatus>;
   status(repository: RepositoryName, id: string): Promise<UploadStatus | null>;
   /**
-   * Appends a chunk. `start` is the first byte position the client claims (from Content-Range); it must
+   * Appends a chunk. `start` is the first byte position the client claims for it; it must
    * equal the session's size, else `BLOB_UPLOAD_INVALID` with status 416. Throws `BLOB_UPLOAD_UNKNOWN`.
    */
   append(repository: RepositoryName, id: string, body: UploadBody, start?: number): Promise<UploadStatus>;
