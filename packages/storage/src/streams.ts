@@ -1,4 +1,4 @@
-import { concatBytes, type Digest, type DigestAlgorithm } from "@registry/core";
+import { concatBytes, formatDigest, type ContentHash, type Digest, type DigestAlgorithm } from "@registry/core";
 
 /** Size of the buffers a request body is read into: large reads keep hashing and copying cheap. */
 export const READ_CHUNK = 1024 * 1024;
@@ -76,10 +76,11 @@ async function* rechunk(stream: ReadableStream<Uint8Array>, chunkSize: number): 
 const WEBCRYPTO_NAMES: Record<DigestAlgorithm, string> = { sha256: "SHA-256", sha512: "SHA-512" };
 
 /**
- * workerd's native streaming digest (crypto.DigestStream, ~1.4 GB/s). Its state cannot be saved,
- * so it serves bytes that arrive within one request; uploads spanning requests use core's ResumableHash.
+ * workerd's native streaming digest (crypto.DigestStream, ~1.4 GB/s) as a core `ContentHash`, for a Verifier.
+ * Its state cannot be saved, so it serves bytes that arrive within one request; uploads spanning requests use
+ * core's resumable hash. `digest()` ends it.
  */
-export class NativeDigest {
+export class NativeDigest implements ContentHash {
   private readonly stream: DigestStream;
   private readonly writer: WritableStreamDefaultWriter<ArrayBuffer | ArrayBufferView>;
   constructor(readonly algorithm: DigestAlgorithm) {
@@ -91,7 +92,6 @@ export class NativeDigest {
   }
   async digest(): Promise<Digest> {
     await this.writer.close();
-    const hex = [...new Uint8Array(await this.stream.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    return `${this.algorithm}:${hex}` as Digest;
+    return formatDigest(this.algorithm, new Uint8Array(await this.stream.digest));
   }
 }
