@@ -13,9 +13,19 @@ import type { Rule } from "./rules";
 /** Longest account name looked up. */
 export const MAX_USERNAME_LENGTH = 256;
 
-/** The 401 of the token endpoint: a Basic challenge and the UNAUTHORIZED envelope. */
+/** The token endpoint's Basic challenge. */
+function basicChallenge(realm: string): Record<string, string> {
+  return { "WWW-Authenticate": `Basic realm="${realm.replace(/["\\]/g, "")}", charset="UTF-8"` };
+}
+
+/** The 401 of the token endpoint: a Basic challenge and the UNAUTHORIZED envelope (`invalid_grant` for OAuth2). */
 export function unauthorized(realm: string, message = "invalid username or secret"): AuthError {
-  return new AuthError("UNAUTHORIZED", { message, headers: { "WWW-Authenticate": `Basic realm="${realm.replace(/["\\]/g, "")}", charset="UTF-8"` } });
+  return new AuthError("UNAUTHORIZED", { message, headers: basicChallenge(realm) });
+}
+
+/** A malformed `Authorization` on `POST /token`: 401 `invalid_client` with the Basic challenge (RFC 6749 §5.2). */
+export function invalidClient(realm: string): AuthError {
+  return new AuthError("INVALID_CLIENT", { message: "malformed Authorization header (expected Basic credentials)", headers: basicChallenge(realm) });
 }
 
 /** The 429 of a throttled login: TOOMANYREQUESTS with `Retry-After` in whole seconds (at least 1). */

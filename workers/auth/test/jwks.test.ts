@@ -73,7 +73,8 @@ describe("JWKS", () => {
         const res = await worker.fetch(new Request(`http://auth.test${path}`, { headers: { "cf-ray": "ray-123" } }), bad);
         expect(res.status).toBe(500);
         const body = (await res.json()) as { errors: { code: string; detail: { requestId: string } }[] };
-        expect(body.errors[0]).toMatchObject({ code: "INTERNAL_ERROR", detail: { requestId: "ray-123" } });
+        expect(body.errors[0]).toMatchObject({ code: "UNKNOWN", detail: { requestId: "ray-123" } });
+        expect(res.headers.get("x-request-id")).toBe("ray-123");
         expect(JSON.stringify(body)).not.toContain(publicJwk.x as string);
       }
     }

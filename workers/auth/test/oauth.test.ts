@@ -1,7 +1,18 @@
 import { describe, expect, test } from "vitest";
 import worker from "../src/index";
-import { ISSUER, SERVICE, admin, basic, claimsOf, createRobot, getToken, postToken, unique } from "./helpers";
+import { ISSUER, SERVICE, admin, basic, call, claimsOf, createRobot, getToken, postToken, unique } from "./helpers";
 import { env } from "cloudflare:test";
+
+/** RFC 6749 §5.2: what an OAuth2 client gets for a refused `POST /token`. */
+async function expectOAuthError(res: Response, status: number, error: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/json");
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(Object.keys(body).sort()).toEqual(["error", "error_description"]);
+  expect(body.error).toBe(error);
+  expect(body.error_description).toEqual(expect.any(String));
+}
 
 interface OAuthBody {
   access_token: string;
@@ -47,42 +58,55 @@ describe("POST /token, grant_type=password", () => {
     expect(((await res.json()) as OAuthBody).refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  test("robots log in with the password grant too; a wrong password → 401", async () => {
+  test("robots log in with the password grant too; a wrong password → 400 invalid_grant", async () => {
     const robot = await createRobot([{ repository: "ci/*", actions: ["pull"] }]);
     const ok = await postToken({ grant_type: "password", username: robot.name, password: robot.secret, service: SERVICE, client_id: "c", scope: "repository:ci/x:pull" });
     expect(((await ok.json()) as OAuthBody).scope).toBe("repository:ci/x:pull");
     const bad = await postToken({ grant_type: "password", username: robot.name, password: "nope", service: SERVICE, client_id: "c" });
-    expect(bad.status).toBe(401);
-    expect(((await bad.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("UNAUTHORIZED");
+    await expectOAuthError(bad, 400, "invalid_grant");
+    expect(bad.headers.get("www-authenticate")).toBeNull();
   });
 
   test.each<[string, Record<string, string>, number, string]>([
-    ["missing grant_type", { service: SERVICE, client_id: "c" }, 400, "INVALID_REQUEST"],
-    ["unsupported grant_type", { grant_type: "client_credentials", service: SERVICE, client_id: "c" }, 400, "UNSUPPORTED_GRANT_TYPE"],
-    ["authorization_code (reserved)", { grant_type: "authorization_code", service: SERVICE, client_id: "c" }, 400, "UNSUPPORTED_GRANT_TYPE"],
-    ["missing client_id", { grant_type: "password", username: "u", password: "p", service: SERVICE }, 400, "INVALID_REQUEST"],
-    ["missing service", { grant_type: "password", username: "u", password: "p", client_id: "c" }, 400, "INVALID_REQUEST"],
-    ["other service", { grant_type: "password", username: "u", password: "p", service: "docker.io", client_id: "c" }, 400, "INVALID_REQUEST"],
-    ["missing username", { grant_type: "password", password: "p", service: SERVICE, client_id: "c" }, 400, "INVALID_REQUEST"],
-    ["missing refresh_token", { grant_type: "refresh_token", service: SERVICE, client_id: "c" }, 400, "INVALID_REQUEST"],
-    ["malformed scope", { grant_type: "password", username: "u", password: "p", service: SERVICE, client_id: "c", scope: "repository:a" }, 400, "SCOPE_INVALID"],
-  ])("%s → %i %s", async (_, form, status, code) => {
-    const res = await postToken(form);
-    expect(res.status).toBe(status);
-    expect(((await res.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe(code);
+    ["missing grant_type", { service: SERVICE, client_id: "c" }, 400, "invalid_request"],
+    ["unsupported grant_type", { grant_type: "client_credentials", service: SERVICE, client_id: "c" }, 400, "unsupported_grant_type"],
+    ["authorization_code (reserved)", { grant_type: "authorization_code", service: SERVICE, client_id: "c" }, 400, "unsupported_grant_type"],
+    ["missing client_id", { grant_type: "password", username: "u", password: "p", service: SERVICE }, 400, "invalid_request"],
+    ["missing service", { grant_type: "password", username: "u", password: "p", client_id: "c" }, 400, "invalid_request"],
+    ["other service", { grant_type: "password", username: "u", password: "p", service: "docker.io", client_id: "c" }, 400, "invalid_request"],
+    ["missing username", { grant_type: "password", password: "p", service: SERVICE, client_id: "c" }, 400, "invalid_request"],
+    ["missing refresh_token", { grant_type: "refresh_token", service: SERVICE, client_id: "c" }, 400, "invalid_request"],
+    ["malformed scope", { grant_type: "password", username: "u", password: "p", service: SERVICE, client_id: "c", scope: "repository:a" }, 400, "invalid_scope"],
+  ])("%s → %i %s (RFC 6749 §5.2)", async (_, form, status, error) => {
+    await expectOAuthError(await postToken(form), status, error);
+  });
+
+  test("GET /token keeps the Docker envelope for the same mistakes", async () => {
+    const res = await call({ path: `/token?service=docker.io` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("INVALID_REQUEST");
+  });
+
+  test("a throttled password grant → 429 temporarily_unavailable with Retry-After", async () => {
+    const robot = await createRobot([{ repository: "ci/*", actions: ["pull"] }]);
+    const ip = { "CF-Connecting-IP": "203.0.113.61" };
+    const wrong = () => postToken({ grant_type: "password", username: robot.name, password: "nope", service: SERVICE, client_id: "c" }, ip);
+    for (let i = 0; i < 5; i++) await expectOAuthError(await wrong(), 400, "invalid_grant");
+    const blocked = await wrong();
+    await expectOAuthError(blocked, 429, "temporarily_unavailable");
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
   test("not a form → 415; an oversize body → 413", async () => {
     const json = await postToken({}, { "Content-Type": "application/json" });
-    expect(json.status).toBe(415);
-    const { call } = await import("./helpers");
+    await expectOAuthError(json, 415, "invalid_request");
     const big = await call({
       method: "POST",
       path: "/token",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: "scope=" + "a".repeat(70 * 1024),
     });
-    expect(big.status).toBe(413);
+    await expectOAuthError(big, 413, "invalid_request");
   });
 });
 
@@ -106,16 +130,23 @@ describe("refresh tokens", () => {
     expect(((await again.json()) as OAuthBody).refresh_token).toBe(refresh);
   });
 
-  test("a refresh token presented as another subject → 401 (form username or Basic)", async () => {
+  test("a refresh token presented as another subject → 400 invalid_grant (form username or Basic)", async () => {
     const { refresh } = await offlineRobot();
     const other = await createRobot([{ repository: "*", actions: ["*"] }]);
     const asOther = await postToken({ grant_type: "refresh_token", refresh_token: refresh, service: SERVICE, client_id: "c", username: other.name });
-    expect(asOther.status).toBe(401);
+    await expectOAuthError(asOther, 400, "invalid_grant");
     const viaBasic = await postToken({ grant_type: "refresh_token", refresh_token: refresh, service: SERVICE, client_id: "c" }, { Authorization: basic(other.name, other.secret) });
-    expect(viaBasic.status).toBe(401);
+    await expectOAuthError(viaBasic, 400, "invalid_grant");
   });
 
-  test("a refresh token presented for another service → 401", async () => {
+  test("a malformed Authorization → 401 invalid_client with a Basic challenge", async () => {
+    const { refresh } = await offlineRobot();
+    const res = await postToken({ grant_type: "refresh_token", refresh_token: refresh, service: SERVICE, client_id: "c" }, { Authorization: "Basic %%%" });
+    await expectOAuthError(res, 401, "invalid_client");
+    expect(res.headers.get("www-authenticate")).toMatch(/^Basic realm="/);
+  });
+
+  test("a refresh token presented for another service → 400 invalid_grant", async () => {
     const { refresh } = await offlineRobot();
     // The same worker configured for another service (as a second registry's auth would be): the token is bound to SERVICE.
     const otherEnv = { ...env, SERVICE: "other-registry" };
@@ -127,14 +158,14 @@ describe("refresh tokens", () => {
       }),
       otherEnv,
     );
-    expect(res.status).toBe(401);
+    await expectOAuthError(res, 400, "invalid_grant");
   });
 
-  test("unknown, tampered or oversize refresh tokens → 401", async () => {
+  test("unknown, tampered or oversize refresh tokens → 400 invalid_grant", async () => {
     const { refresh } = await offlineRobot();
     for (const t of ["nope", refresh.slice(0, -1) + (refresh.endsWith("A") ? "B" : "A"), "x".repeat(5000)]) {
       const res = await postToken({ grant_type: "refresh_token", refresh_token: t, service: SERVICE, client_id: "c" });
-      expect(res.status).toBe(401);
+      await expectOAuthError(res, 400, "invalid_grant");
     }
   });
 
@@ -142,6 +173,6 @@ describe("refresh tokens", () => {
     const { robot, refresh } = await offlineRobot();
     expect((await admin("DELETE", `/admin/robots/${encodeURIComponent(robot.name)}`)).status).toBe(204);
     const res = await postToken({ grant_type: "refresh_token", refresh_token: refresh, service: SERVICE, client_id: "c" });
-    expect(res.status).toBe(401);
+    await expectOAuthError(res, 400, "invalid_grant");
   });
 });

@@ -9,7 +9,7 @@ import { parseRequestedScopes, type Principal } from "../grants";
 import type { RequestContext } from "../http";
 import { readForm } from "../http";
 import { createRefreshToken, issueAccessToken, refreshTokenDigest, scopeString, tokenResponse } from "../issue";
-import { login, principalOf, unauthorized } from "../login";
+import { invalidClient, login, principalOf, unauthorized } from "../login";
 
 /** RFC 6749 Appendix A.1: client_id = *VSCHAR (printable ASCII); at most 256 characters here. */
 function checkClientId(clientId: string | null, required: boolean): string {
@@ -64,9 +64,20 @@ export async function getToken(ctx: RequestContext): Promise<Response> {
  * `service` and `client_id` (both required), `scope` (space-separated), `access_type=offline` for a refresh token
  * (a refresh grant returns the same one). 200 `{access_token, token, expires_in, issued_at, scope, refresh_token?}`.
  * A refresh token is good only for its own subject and service: presented with another `username` (form or Basic)
- * or service, or revoked / expired, it is refused with 401.
+ * or service, or revoked / expired, it is refused. Errors are RFC 6749 §5.2's `{"error", "error_description"}`
+ * (see AuthError.toOAuthResponse): 400 `invalid_grant` for bad credentials or refresh tokens, 401 `invalid_client`
+ * for a malformed `Authorization`, 429 while throttled; an unexpected failure is still the 500 envelope.
  */
 export async function postToken(ctx: RequestContext): Promise<Response> {
+  try {
+    return await oauthGrant(ctx);
+  } catch (e) {
+    if (e instanceof AuthError) return e.toOAuthResponse();
+    throw e;
+  }
+}
+
+async function oauthGrant(ctx: RequestContext): Promise<Response> {
   const config = ctx.config();
   const form = await readForm(ctx.request);
   const grantType = form.get("grant_type");
@@ -94,7 +105,8 @@ export async function postToken(ctx: RequestContext): Promise<Response> {
     if (!record || record.service !== service) throw unauthorized(config.issuer, "invalid refresh token");
     const basic = parseAuthorization(ctx.request.headers.get("Authorization"));
     const claimed = [form.get("username"), basic.kind === "basic" ? basic.credentials.username : null];
-    if (basic.kind === "invalid" || claimed.some((u) => u !== null && u !== "" && u !== record.subject)) {
+    if (basic.kind === "invalid") throw invalidClient(config.issuer);
+    if (claimed.some((u) => u !== null && u !== "" && u !== record.subject)) {
       throw unauthorized(config.issuer, "refresh token belongs to another subject");
     }
     const account = await ctx.store.getAccount(record.subject);
