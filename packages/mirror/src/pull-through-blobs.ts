@@ -97,8 +97,7 @@ export class PullThroughBlobs implements BlobReader {
   /** Starts the cache fill of an upstream body; with `tee`, also a verified copy for the client. */
   private fill(f: Fetched, tee: boolean): { client?: ReadableStream<Uint8Array>; done: Promise<void> } {
     const { cache, digest, key, lease, size } = f;
-    const mismatch = (actual: string, received: number) => this.corrupt(digest, `${received} bytes hashing to ${actual}`);
-    const streams = tee && size !== undefined ? verifiedTee(f.body, digest, size, this.o.waitUntil, mismatch) : { client: undefined, fill: f.body };
+    const streams = tee && size !== undefined ? verifiedTee(f.body, digest, size, this.o.waitUntil) : { client: undefined, fill: f.body };
     const filling = this.o.local.uploads
       .putBlob(cache, digest, size === undefined ? { stream: streams.fill } : { stream: streams.fill, length: size })
       .then(

@@ -1,6 +1,4 @@
 import {
-  digestAlgorithm,
-  digestOf,
   OciError,
   parseDigest,
   parseManifest,
@@ -8,6 +6,7 @@ import {
   type Digest,
   type RepositoryName,
   type Tag,
+  verifyBytes,
 } from "@registry/core";
 import type { ManifestContent, ManifestInfo, ManifestReader, ManifestRef, Page } from "@registry/storage";
 import type { CachedManifest } from "./cache-port";
@@ -57,8 +56,9 @@ export class PullThroughManifests implements ManifestReader {
     if (cached) return cached;
     const fetched = await this.o.upstream.getManifest(repository, digest);
     if (!fetched) return null;
-    const actual = await digestOf(digestAlgorithm(digest), fetched.bytes);
-    if (actual !== digest) throw this.invalid(`a manifest whose digest is ${actual}, not ${digest}`);
+    await verifyBytes(digest, fetched.bytes).catch((e: OciError) => {
+      throw this.invalid(`a manifest whose digest is ${(e.detail as { actual: Digest }).actual}, not ${digest}`);
+    });
     let manifest;
     try {
       manifest = parseManifest(fetched.bytes, fetched.mediaType || null);

@@ -1,4 +1,4 @@
-import { BoundedMap, MANIFEST_MEDIA_TYPES } from "@registry/core";
+import { BoundedMap, digestOf, MANIFEST_MEDIA_TYPES } from "@registry/core";
 import { idleLimited, within } from "./deadlines";
 import { UpstreamError, unreachableReason, type UpstreamFailure } from "./upstream-error";
 import type { Upstream } from "./upstreams";
@@ -42,8 +42,7 @@ export class UpstreamClient {
     if (digest) return digest;
     const full = await this.getManifest(repository, tag);
     if (!full) return null;
-    const hash = await crypto.subtle.digest("SHA-256", full.bytes);
-    return "sha256:" + [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return digestOf("sha256", full.bytes);
   }
 
   async getManifest(repository: string, reference: string): Promise<{ bytes: Uint8Array; mediaType: string } | null> {
