@@ -34,3 +34,5 @@ export type { SigningKeyPair } from "./keys";
 export { generateSigningKey, toPublicJwk } from "./keys";
 
 export type { JWK } from "jose";
+/** jose's unpadded base64url (RFC 4648 § 5) `encode`/`decode`, for services that encode as the tokens do. */
+export { base64url } from "jose";

@@ -1,22 +1,22 @@
 /**
- * Byte encodings the auth service needs: base64url without padding (RFC 4648 § 5) for secrets and salts,
- * lowercase hex for stored digests, and UTF-8. Built on `btoa`/`atob`, present in workerd and Node alike.
+ * Byte encodings the auth service needs: base64url without padding (RFC 4648 § 5) for secrets and salts (jose's,
+ * as the tokens use), lowercase hex for stored digests, and UTF-8.
  */
+import { base64url } from "@registry/token";
 
 /** Unpadded base64url of `bytes`. */
 export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64url.encode(bytes);
 }
 
-/** Bytes of an unpadded base64url string, or undefined if `s` is not one. */
+/** Bytes of an unpadded base64url string, or undefined if `s` is not one (padding and whitespace included). */
 export function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return undefined;
-  const binary = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) return undefined;
+  try {
+    return base64url.decode(s) as Uint8Array<ArrayBuffer>;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Lowercase hex of `bytes`. */
