@@ -62,6 +62,10 @@ describe("through the mirror", () => {
     const over = await pull("v2");
     expect(over.status).toBe(429);
     expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Rendered by the /v2 app's one error renderer, like every other error of the mirror.
+    expect(over.headers.get("content-type")).toBe("application/json");
+    expect(over.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
+    expect(((await over.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("TOOMANYREQUESTS");
     expect(remaining(over)).toBe("0;w=21600");
     expect(upstream.requests.length).toBe(asked);
   });
