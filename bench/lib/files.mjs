@@ -1,9 +1,9 @@
 // Test data written offline: random blobs streamed to disk with their sha256, a small image, and OCI image
 // layouts with a big tar+gzip layer for skopeo.
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createGzip } from "node:zlib";
+import { writeRandom, writeRandomLayer } from "../../test/support/tar-layer.mjs";
 
 export const MiB = 1024 * 1024;
 export const sha256 = (b) => "sha256:" + createHash("sha256").update(b).digest("hex");
@@ -14,24 +14,6 @@ const MT = {
   config: "application/vnd.oci.image.config.v1+json",
   layerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
 };
-
-/**
- * Writes `size` pseudo-random bytes (a 4 MiB random seed, each chunk made unique) into a writable sink.
- * `write(buf)` must return a promise; every byte is fed to the returned sha256.
- */
-async function feedRandom(size, write) {
-  const chunk = 4 * MiB;
-  const seed = randomBytes(chunk);
-  const salt = randomBytes(8);
-  for (let done = 0, i = 0; done < size; done += chunk, i++) {
-    const n = Math.min(chunk, size - done);
-    const b = Buffer.from(seed.subarray(0, n));
-    // every chunk differs from every other chunk (and from other files): index + salt in its first bytes
-    b.writeUInt32LE(i, 0);
-    salt.copy(b, 4, 0, Math.min(8, n - 4));
-    await write(b);
-  }
-}
 
 function writer(stream) {
   return (b) =>
@@ -53,32 +35,13 @@ export async function randomFile(file, size) {
   const out = createWriteStream(file, { highWaterMark: 4 * MiB });
   const done = finished(out);
   const w = writer(out);
-  await feedRandom(size, (b) => {
+  await writeRandom(size, (b) => {
     hash.update(b);
     return w(b);
   });
   out.end();
   await done;
   return { file, size, digest: "sha256:" + hash.digest("hex") };
-}
-
-/** 512-byte ustar header for one regular file. */
-function tarHeader(name, size) {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100);
-  h.write("0000644\0", 100);
-  h.write("0000000\0", 108);
-  h.write("0000000\0", 116);
-  h.write(size.toString(8).padStart(11, "0") + "\0", 124);
-  h.write("00000000000\0", 136);
-  h.write("        ", 148);
-  h.write("0", 156);
-  h.write("ustar\0", 257);
-  h.write("00", 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
-  return h;
 }
 
 /** The small image: one config and one small layer; returns its blobs and manifest. */
@@ -123,46 +86,15 @@ export function manifestFor(config, layers) {
 }
 
 /**
- * One tar+gzip layer file in `blobs`: a tar holding one file `name` of `size` random bytes, compressed by gzip at
- * level 0 (stored blocks): already gzip, so skopeo pushes it as is. Returns { digest, size, diffId }.
- */
-async function writeLayer(blobs, name, size) {
-  const tmp = path.join(blobs, `tmp-layer-${name}`);
-  const tarHash = createHash("sha256");
-  const gzHash = createHash("sha256");
-  let gzSize = 0;
-  const gzip = createGzip({ level: 0, chunkSize: MiB });
-  const out = createWriteStream(tmp);
-  const done = finished(out);
-  gzip.on("data", (b) => {
-    gzHash.update(b);
-    gzSize += b.length;
-  });
-  gzip.pipe(out);
-  const w = (b) => {
-    tarHash.update(b);
-    return new Promise((resolve, reject) => gzip.write(b, (e) => (e ? reject(e) : resolve())));
-  };
-  await w(tarHeader(name, size));
-  await feedRandom(size, w);
-  await w(Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
-  gzip.end();
-  await done;
-  const digest = "sha256:" + gzHash.digest("hex");
-  renameSync(tmp, path.join(blobs, digest.slice(7)));
-  return { digest, size: gzSize, diffId: "sha256:" + tarHash.digest("hex") };
-}
-
-/**
  * An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding one image tagged `tag` with one layer per
- * entry of `sizes` (each a tar of one file of that many random bytes, gzip level 0: see writeLayer).
+ * entry of `sizes` (each a tar of one file of that many random bytes, gzip level 0: see writeRandomLayer).
  * Returns { dir, layers: [{ digest, size }], config: { digest, size }, manifestDigest, manifestSize, totalSize }.
  */
 export async function imageLayout(dir, sizes, tag) {
   const blobs = path.join(dir, "blobs", "sha256");
   mkdirSync(blobs, { recursive: true });
   const layers = [];
-  for (let i = 0; i < sizes.length; i++) layers.push(await writeLayer(blobs, sizes.length === 1 ? "big.bin" : `layer${i + 1}.bin`, sizes[i]));
+  for (let i = 0; i < sizes.length; i++) layers.push(await writeRandomLayer(blobs, sizes.length === 1 ? "big.bin" : `layer${i + 1}.bin`, sizes[i]));
   const config = Buffer.from(
     JSON.stringify({
       architecture: "amd64",

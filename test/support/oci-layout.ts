@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createGzip, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
+import { tarOf, writeRandomLayer } from "./tar-layer.mjs";
 
 /**
  * Writes OCI image layouts (image-spec §"Image Layout") by hand, offline: real tar+gzip layers, configs
@@ -56,40 +57,8 @@ export class OciLayout {
    * them recompresses it on push.
    */
   async bigLayer(size: number): Promise<{ desc: Descriptor; diffId: string }> {
-    const tmp = path.join(this.blobs, "tmp-big");
-    const tarHash = createHash("sha256");
-    const gzHash = createHash("sha256");
-    let gzSize = 0;
-    const gzip = createGzip({ level: 0, chunkSize: 1024 * 1024 });
-    const out = createWriteStream(tmp);
-    gzip.on("data", (b: Buffer) => {
-      gzHash.update(b);
-      gzSize += b.byteLength;
-    });
-    gzip.pipe(out);
-    const finished = new Promise<void>((resolve, reject) => {
-      out.on("finish", resolve);
-      out.on("error", reject);
-    });
-    const write = (b: Buffer) =>
-      new Promise<void>((resolve, reject) => {
-        tarHash.update(b);
-        gzip.write(b, (e) => (e ? reject(e) : resolve()));
-      });
-    await write(tarHeader("big.bin", size));
-    const chunk = 4 * 1024 * 1024;
-    const seed = randomBytes(chunk);
-    for (let done = 0; done < size; done += chunk) {
-      const n = Math.min(chunk, size - done);
-      seed.writeUInt32LE(done / chunk, 0); // every chunk differs
-      await write(Buffer.from(seed.subarray(0, n)));
-    }
-    await write(Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
-    gzip.end();
-    await finished;
-    const digest = "sha256:" + gzHash.digest("hex");
-    renameSync(tmp, path.join(this.blobs, digest.slice(7)));
-    return { desc: { mediaType: MT.layerGzip, digest, size: gzSize }, diffId: "sha256:" + tarHash.digest("hex") };
+    const { digest, size: gzSize, diffId } = await writeRandomLayer(this.blobs, "big.bin", size);
+    return { desc: { mediaType: MT.layerGzip, digest, size: gzSize }, diffId };
   }
 
   /** A runnable-looking image for one platform; returns its manifest descriptor. */
@@ -155,27 +124,4 @@ export async function fileDigest(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
   return "sha256:" + hash.digest("hex");
-}
-
-function tarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, "utf8");
-  h.write("0000644\0", 100);
-  h.write("0000000\0", 108);
-  h.write("0000000\0", 116);
-  h.write(size.toString(8).padStart(11, "0") + "\0", 124);
-  h.write("00000000000\0", 136);
-  h.write("        ", 148);
-  h.write("0", 156);
-  h.write("ustar\0", 257);
-  h.write("00", 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
-  return h;
-}
-
-function tarOf(name: string, content: Buffer): Buffer {
-  const pad = (512 - (content.byteLength % 512)) % 512;
-  return Buffer.concat([tarHeader(name, content.byteLength), content, Buffer.alloc(pad + 1024)]);
 }
