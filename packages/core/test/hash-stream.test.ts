@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { OciError, createHash, digestOf, hashingStream, restoreHash, verifyingStream } from "../src/index";
+import { OciError, concatBytes, createHash, digestOf, hashingStream, restoreHash, verifyingStream } from "../src/index";
 import type { Digest } from "../src/index";
 import { chunksAt, cuts, randomBytes, rng } from "./random";
 
@@ -24,13 +24,7 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
     parts.push(value);
     total += value.length;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 async function failure(promise: Promise<unknown>): Promise<OciError> {
