@@ -73,6 +73,16 @@ describe("ctr against the registry", () => {
     expect(refused.stderr).toMatch(DENIED);
     expect((await manifest(f.sys, "seed/multi", "mine")).status).toBe(404);
   });
+
+  test("a wrong password: the POST /token grant's 400 invalid_grant sends ctr to GET /token, whose 401 it reports", async () => {
+    const wrong = await f.containerd.ctr("wrong", ["images", "pull", "--plain-http", "--http-dump", "--user", `${f.robot.name}:wrong`, ref("seed/multi:1")]);
+    expect(wrong.code).not.toBe(0);
+    const dump = wrong.stdout + wrong.stderr;
+    expect(dump).toMatch(/POST \/token/);
+    expect(dump).toMatch(/400 Bad Request/);
+    expect(dump).toMatch(/GET \/token\?/);
+    expect(dump).toMatch(/401 Unauthorized/);
+  });
 });
 
 describe("ctr through the mirror (hosts.toml for docker.io)", () => {
