@@ -6,7 +6,7 @@
 //
 // Libraries are measured when they resolve from the repository (or from BENCH_HASH_LIBS, a node_modules folder,
 // e.g. after `npm i --prefix /tmp/h @stablelib/sha256@2.0.1 @stablelib/sha512@2.0.1 @noble/hashes@2.4.0`).
-// Env: BENCH_HASH_MIB (48 for SHA-256, half for SHA-512), BENCH_HASH_RUNS (3, the best is kept).
+// Env: BENCH_HASH_MIB (32 for SHA-256, half for SHA-512), BENCH_HASH_RUNS (7 rounds over every case, the best is kept).
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -20,8 +20,8 @@ const require = createRequire(path.join(ROOT, "package.json"));
 const { build } = await import(pathToFileURL(createRequire(require.resolve("wrangler")).resolve("esbuild")).href);
 const { Miniflare } = await import(pathToFileURL(require.resolve("miniflare")).href);
 
-const MIB = num(process.env.BENCH_HASH_MIB, 48);
-const RUNS = num(process.env.BENCH_HASH_RUNS, 3);
+const MIB = num(process.env.BENCH_HASH_MIB, 32);
+const RUNS = num(process.env.BENCH_HASH_RUNS, 7);
 const CHUNKS = [64 * 1024, 1024 * 1024];
 
 /** Optional libraries: [label, algorithm, module, export that builds a hasher with update/digest]. */
@@ -118,33 +118,35 @@ export async function hashBench(say = console.log) {
     const rows = [];
     const total = (algorithm) => (algorithm === "sha256" ? MIB : MIB / 2) * 1024 * 1024;
 
-    // Node: in-process, timed around each run (after one warm-up run so the JIT has compiled the hash).
-    const { createHash } = await import("node:crypto");
-    const nodeRun = async (name, algorithm, chunk) => {
-      if (name !== "native") return mod.run(name, algorithm, chunk, total(algorithm));
-      const bytes = new Uint8Array(chunk);
-      const h = createHash(algorithm);
-      for (let done = 0; done < total(algorithm); done += chunk) h.update(bytes);
-      h.digest();
-    };
-    for (const name of [...names, "native"]) {
-      for (const algorithm of ["sha256", "sha512"]) {
-        if (name !== "native" && !mod.hashers()[name][algorithm]) continue;
-        for (const chunk of CHUNKS) {
-          await nodeRun(name, algorithm, chunk);
-          let best = Infinity;
-          for (let r = 0; r < RUNS; r++) {
-            const t = performance.now();
-            await nodeRun(name, algorithm, chunk);
-            best = Math.min(best, performance.now() - t);
-          }
-          rows.push(["node", name === "native" ? "node:crypto (not resumable)" : name, algorithm, chunk, total(algorithm) / 1e3 / best]);
+    // Every case of both runtimes is warmed up once, then measured in RUNS rounds that go through all the cases in
+    // turn (so a burst of load from elsewhere hits every implementation alike); the best time of each is kept.
+    const cases = [];
+    for (const runtime of ["node", "workerd"]) {
+      for (const name of [...names, "native"]) {
+        for (const algorithm of ["sha256", "sha512"]) {
+          if (name !== "native" && !mod.hashers()[name][algorithm]) continue;
+          for (const chunk of CHUNKS) cases.push({ runtime, name, algorithm, chunk, best: Infinity });
         }
       }
     }
 
-    // workerd: its clock stands still while a request computes, so each run is one request timed from outside,
-    // less the time of an empty request.
+    // Node: in-process, timed around each run.
+    const { createHash } = await import("node:crypto");
+    const inNode = async ({ name, algorithm, chunk }) => {
+      const t = performance.now();
+      if (name !== "native") {
+        await mod.run(name, algorithm, chunk, total(algorithm));
+      } else {
+        const bytes = new Uint8Array(chunk);
+        const h = createHash(algorithm);
+        for (let done = 0; done < total(algorithm); done += chunk) h.update(bytes);
+        h.digest();
+      }
+      return performance.now() - t;
+    };
+
+    // workerd: its clock stands still while a request computes, so each run is one request timed from Node, less
+    // the time of an empty request.
     const mf = new Miniflare({ modules: true, scriptPath: bundle, modulesRoot: tmp, compatibilityDate: "2026-04-01" });
     try {
       const url = await mf.ready;
@@ -157,20 +159,19 @@ export async function hashBench(say = console.log) {
       };
       let empty = Infinity;
       for (let r = 0; r < 5; r++) empty = Math.min(empty, await call("/list"));
-      for (const name of [...names, "native"]) {
-        for (const algorithm of ["sha256", "sha512"]) {
-          if (name !== "native" && !mod.hashers()[name][algorithm]) continue;
-          for (const chunk of CHUNKS) {
-            const q = `/run?name=${encodeURIComponent(name)}&algorithm=${algorithm}&chunk=${chunk}&total=${total(algorithm)}`;
-            await call(q);
-            let best = Infinity;
-            for (let r = 0; r < RUNS; r++) best = Math.min(best, (await call(q)) - empty);
-            rows.push(["workerd", name === "native" ? "crypto.DigestStream (not resumable)" : name, algorithm, chunk, total(algorithm) / 1e3 / best]);
-          }
-        }
+      const inWorkerd = async ({ name, algorithm, chunk }) =>
+        (await call(`/run?name=${encodeURIComponent(name)}&algorithm=${algorithm}&chunk=${chunk}&total=${total(algorithm)}`)) - empty;
+      const measure = (c) => (c.runtime === "node" ? inNode(c) : inWorkerd(c));
+      for (const c of cases) await measure(c);
+      for (let r = 0; r < RUNS; r++) {
+        for (const c of cases) c.best = Math.min(c.best, await measure(c));
       }
     } finally {
       await mf.dispose();
+    }
+    const native = { node: "node:crypto (not resumable)", workerd: "crypto.DigestStream (not resumable)" };
+    for (const c of cases) {
+      rows.push([c.runtime, c.name === "native" ? native[c.runtime] : c.name, c.algorithm, c.chunk, total(c.algorithm) / 1e3 / c.best]);
     }
 
     const w = [8, Math.max(...rows.map((r) => r[1].length)), 7, 8];
