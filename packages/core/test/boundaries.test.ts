@@ -10,6 +10,8 @@ import type {
   ImageReference,
   Manifest,
   OciErrorOptions,
+  StatusVariant,
+  VariantOptions,
   Platform,
   Reference,
   RepositoryName,
@@ -46,6 +48,7 @@ describe("core imports nothing", () => {
 // The public API, by name (other packages are written against exactly these).
 const expectedExports = [
   "ERROR_CODES",
+  "STATUS_VARIANTS",
   "OciError",
   "isOciError",
   "parseDigest",
@@ -99,7 +102,7 @@ test("index exports exactly the documented names", () => {
 });
 
 /** The documented types are exported: checked by tsc (`pnpm typecheck`), not at run time. */
-export type DocumentedTypes = [ContentHash, Descriptor, Digest, DigestAlgorithm, ErrorCode, Expected, ImageReference, Manifest, OciErrorOptions, Platform, Reference, RepositoryName, ResumableHash, Scope, Tag];
+export type DocumentedTypes = [ContentHash, Descriptor, Digest, DigestAlgorithm, ErrorCode, Expected, ImageReference, Manifest, OciErrorOptions, Platform, StatusVariant, VariantOptions, Reference, RepositoryName, ResumableHash, Scope, Tag];
 
 test("index lists every export by name (no export *)", () => {
   const index = files.find(([name]) => name === "index.ts")?.[1] ?? "";
