@@ -87,7 +87,7 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
     windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
     account: (r) => accountOf(r, env),
   });
-  let upstream;
+  let upstream: ReturnType<typeof selectUpstream>;
   try {
     upstream = selectUpstream(upstreams(env), ns);
   } catch (e) {
