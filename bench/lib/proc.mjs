@@ -177,7 +177,7 @@ export function treeRss(root, byName) {
  */
 export function sampleRss(root, intervalMs = 100) {
   const span = () => ({ peak: 0, first: 0, last: 0, samples: 0, peakByName: {} });
-  let all = span();
+  const all = span();
   let cur = span();
   const tick = () => {
     const byName = {};

@@ -17,7 +17,7 @@ export type RepositoryAction = (typeof REPOSITORY_ACTIONS)[number];
 export function expandRepositoryActions<A extends string>(actions: Iterable<A>): Set<Exclude<A, "*"> | RepositoryAction> {
   const out = new Set<Exclude<A, "*"> | RepositoryAction>();
   for (const action of actions) {
-    if (action === "*") REPOSITORY_ACTIONS.forEach((a) => out.add(a));
+    if (action === "*") for (const a of REPOSITORY_ACTIONS) out.add(a);
     else out.add(action as Exclude<A, "*">);
   }
   return out;

@@ -13,7 +13,7 @@ export interface ChallengeOptions {
 
 /** An RFC 7230 quoted-string: `\` and `"` escaped, control characters (CR/LF/…) dropped. */
 function quote(value: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: dropping control characters is the point
   return `"${value.replace(/[\u0000-\u001f\u007f]/g, "").replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 

@@ -45,7 +45,7 @@ export function grantAccess(requested: readonly Scope[], principal: Principal): 
     const type = baseResourceType(scope.type);
     const key = `${type}\u0000${scope.name}`;
     const entry = wanted.get(key) ?? { type, name: scope.name, actions: new Set<string>() };
-    scope.actions.forEach((a) => entry.actions.add(a));
+    for (const a of scope.actions) entry.actions.add(a);
     wanted.set(key, entry);
   }
   const granted: AccessEntry[] = [];

@@ -37,7 +37,8 @@ export function matchesPattern(pattern: string, name: string): boolean {
 export function actionsFor(rules: readonly Rule[], name: string): Set<RepositoryAction> {
   const out = new Set<RepositoryAction>();
   for (const rule of rules) {
-    if (matchesPattern(rule.repository, name)) expandRepositoryActions(rule.actions).forEach((a) => out.add(a));
+    if (!matchesPattern(rule.repository, name)) continue;
+    for (const a of expandRepositoryActions(rule.actions)) out.add(a);
   }
   return out;
 }
