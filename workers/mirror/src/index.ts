@@ -1,6 +1,6 @@
 import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize, type RouteMiddleware } from "@registry/api";
 import type { RepositoryName } from "@registry/core";
-import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/mirror";
+import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/pull-through";
 import { edgeCache } from "./edge-cache";
 import { pullLimit, type PullCounter } from "@registry/ratelimit";
 import { parseBearer, serviceVerifier, type ServiceVerifier } from "@registry/token";
@@ -17,7 +17,7 @@ import {
 
 export { CatalogIndex, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
-export { BlobFills } from "@registry/mirror";
+export { BlobFills } from "@registry/pull-through";
 
 /** Bindings of the mirror worker (workers/mirror/wrangler.toml). */
 export interface Env {

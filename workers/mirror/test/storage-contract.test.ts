@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import type { Digest, RepositoryName, Tag } from "@registry/core";
-import { cacheRepository, parseUpstreams, pullThroughStores, selectUpstream, UpstreamClient } from "@registry/mirror";
+import { cacheRepository, parseUpstreams, pullThroughStores, selectUpstream, UpstreamClient } from "@registry/pull-through";
 import { createStores, type ReadStores } from "@registry/storage";
 import { afterEach, vi } from "vitest";
 import { blobReaderContract, manifestReaderContract } from "../../../packages/storage/test/contract";
