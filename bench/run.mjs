@@ -1454,7 +1454,7 @@ try {
   try {
     mkdirSync(path.join(BENCH, "results"), { recursive: true });
     results.output = out;
-    writeFileSync(path.join(BENCH, "results", "latest.json"), JSON.stringify(results, null, 2) + "\n");
+    writeFileSync(path.join(BENCH, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\nfigures written to ${path.relative(process.cwd(), path.join(BENCH, "results", "latest.json"))}`);
   } catch (e) {
     console.error(`could not write results: ${e.message}`);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { writeRandom, writeRandomLayer } from "../../test/support/tar-layer.mjs";
 
 export const MiB = 1024 * 1024;
-export const sha256 = (b) => "sha256:" + createHash("sha256").update(b).digest("hex");
+export const sha256 = (b) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 const MT = {
   manifest: "application/vnd.oci.image.manifest.v1+json",
@@ -41,7 +41,7 @@ export async function randomFile(file, size) {
   });
   out.end();
   await done;
-  return { file, size, digest: "sha256:" + hash.digest("hex") };
+  return { file, size, digest: `sha256:${hash.digest("hex")}` };
 }
 
 /** The small image: one config and one small layer; returns its blobs and manifest. */

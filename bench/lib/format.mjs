@@ -19,7 +19,7 @@ const COL = 42;
 
 /** `label   ours X | distribution Y | ratio Z` (ratio = ours / distribution). */
 export function row(label, ours, dist, r) {
-  const l = label.length >= LABEL ? label + " " : label.padEnd(LABEL);
+  const l = label.length >= LABEL ? `${label} ` : label.padEnd(LABEL);
   return `${l}ours ${ours.padEnd(COL)}| distribution ${dist.padEnd(COL)}| ratio ${fmtRatio(r)}`;
 }
 

@@ -81,6 +81,6 @@ async function digestOfUrl(url: string): Promise<string> {
   expect(res.headers.get("content-length")).toBe(String(statSync(blobFile).size));
   const hash = createHash("sha256");
   for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(c);
-  return "sha256:" + hash.digest("hex");
+  return `sha256:${hash.digest("hex")}`;
 }
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => sys?.stop());
 
-const sha256 = (b: Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
+const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 async function startSession(repo: string): Promise<string> {
   const res = await sys.fetch(`/v2/${repo}/blobs/uploads/`, { method: "POST" });

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => sys?.stop());
 
-const sha256 = (b: string | Buffer) => "sha256:" + createHash("sha256").update(b).digest("hex");
+const sha256 = (b: string | Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const url = (p: string) => sys.registry + p;
 
 async function code(res: Response): Promise<string | undefined> {

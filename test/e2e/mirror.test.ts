@@ -24,7 +24,7 @@ let layout: OciLayout;
 let single: Descriptor;
 let multi: Descriptor;
 const M = "application/vnd.oci.image.manifest.v1+json";
-const sha256 = (b: Buffer | string) => "sha256:" + createHash("sha256").update(b).digest("hex");
+const sha256 = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 beforeAll(async () => {
   upstream = new Distribution(await freePort());

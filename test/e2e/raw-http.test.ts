@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => sys?.stop());
 
-const sha256 = (b: Buffer | string) => "sha256:" + createHash("sha256").update(b).digest("hex");
+const sha256 = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 /** A PATCH whose body is sent with Transfer-Encoding: chunked (no Content-Length), in small writes. */
 function chunkedPatch(url: string, data: Buffer, token: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {

@@ -69,7 +69,7 @@ export class Containerd {
   hostsToml(host: string, lines: string[]): string {
     const certs = path.join(this.dir, "certs.d");
     mkdirSync(path.join(certs, host), { recursive: true });
-    writeFileSync(path.join(certs, host, "hosts.toml"), lines.join("\n") + "\n");
+    writeFileSync(path.join(certs, host, "hosts.toml"), `${lines.join("\n")}\n`);
     return certs;
   }
 

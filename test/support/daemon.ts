@@ -76,7 +76,7 @@ export function removeTree(dir: string): void {
   const mounts = readFileSync("/proc/self/mounts", "utf8")
     .split("\n")
     .map((line) => line.split(" ")[1] ?? "")
-    .filter((m) => m === dir || m.startsWith(dir + "/"))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) execFileSync("umount", ["-l", m]);
   rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ export const MT = {
   layerTar: "application/vnd.oci.image.layer.v1.tar",
 } as const;
 
-const sha256 = (b: Buffer | string) => "sha256:" + createHash("sha256").update(b).digest("hex");
+const sha256 = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 export class OciLayout {
   readonly blobs: string;
@@ -123,5 +123,5 @@ export class OciLayout {
 export async function fileDigest(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk as Buffer);
-  return "sha256:" + hash.digest("hex");
+  return `sha256:${hash.digest("hex")}`;
 }

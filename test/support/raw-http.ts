@@ -52,7 +52,7 @@ export class RawConnection {
 
   /** Writes a request head (CRLF line endings added) and an optional body. */
   async request(lines: string[], body?: Buffer): Promise<Error | undefined> {
-    const head = await this.write(lines.join("\r\n") + "\r\n\r\n");
+    const head = await this.write(`${lines.join("\r\n")}\r\n\r\n`);
     return head ?? (body ? this.write(body) : undefined);
   }
 

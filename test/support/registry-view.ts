@@ -33,7 +33,7 @@ export interface StoredManifest {
   json: { mediaType?: string; config?: Desc; layers?: Desc[]; manifests?: Desc[] };
 }
 
-export const sha256 = (b: Buffer | string) => "sha256:" + createHash("sha256").update(b).digest("hex");
+export const sha256 = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 /** GET /v2/<repo>/manifests/<ref> with every manifest type accepted. */
 export async function manifest(sys: RunningSystem, repo: string, ref: string): Promise<StoredManifest> {

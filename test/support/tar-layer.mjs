@@ -15,7 +15,7 @@ export function tarHeader(name, size) {
   h.write("0000644\0", 100);
   h.write("0000000\0", 108);
   h.write("0000000\0", 116);
-  h.write(size.toString(8).padStart(11, "0") + "\0", 124);
+  h.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
   h.write("00000000000\0", 136);
   h.write("        ", 148);
   h.write("0", 156);
@@ -23,7 +23,7 @@ export function tarHeader(name, size) {
   h.write("00", 263);
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
   return h;
 }
 
@@ -86,7 +86,7 @@ export async function writeRandomLayer(blobs, name, size) {
   await write(tarTrailer(size));
   gzip.end();
   await finished;
-  const digest = "sha256:" + gzHash.digest("hex");
+  const digest = `sha256:${gzHash.digest("hex")}`;
   renameSync(tmp, path.join(blobs, digest.slice(7)));
-  return { digest, size: gzSize, diffId: "sha256:" + tarHash.digest("hex") };
+  return { digest, size: gzSize, diffId: `sha256:${tarHash.digest("hex")}` };
 }

@@ -4,6 +4,7 @@ import {
   parseManifest,
   type Descriptor,
   type Digest,
+  type Manifest,
   type RepositoryName,
   type Tag,
   verifyBytes,
@@ -59,7 +60,7 @@ export class PullThroughManifests implements ManifestReader {
     await verifyBytes(digest, fetched.bytes).catch((e: OciError) => {
       throw this.invalid(`a manifest whose digest is ${(e.detail as { actual: Digest }).actual}, not ${digest}`);
     });
-    let manifest;
+    let manifest: Manifest;
     try {
       manifest = parseManifest(fetched.bytes, fetched.mediaType || null);
     } catch (e) {

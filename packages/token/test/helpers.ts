@@ -20,7 +20,7 @@ export function claims(overrides: Partial<AccessClaims> = {}, now = Math.floor(D
     exp: now + 300,
     nbf: now,
     iat: now,
-    jti: "jti-" + Math.random().toString(36).slice(2),
+    jti: `jti-${Math.random().toString(36).slice(2)}`,
     access: [{ type: "repository", name: "a/app", actions: ["pull"] }],
     ...overrides,
   };

@@ -154,7 +154,7 @@ describe("verifyAccessToken refuses every attack", () => {
   test("garbage instead of a token", async () => {
     const { cache } = await setup();
     await refused("", cache, "TOKEN_MISSING");
-    for (const t of ["x", "a.b", "a.b.c", "a.b.c.d", "....", "é.é.é", "a".repeat(9000) + ".b.c", `${part({ alg: "ES256", kid: "k1" })}.!!.x`]) {
+    for (const t of ["x", "a.b", "a.b.c", "a.b.c.d", "....", "é.é.é", `${"a".repeat(9000)}.b.c`, `${part({ alg: "ES256", kid: "k1" })}.!!.x`]) {
       await refused(t, cache);
     }
   });

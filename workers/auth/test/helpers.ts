@@ -20,7 +20,7 @@ export function address(): string {
 }
 
 export function basic(username: string, password: string): string {
-  return "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${username}:${password}`)));
+  return `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${username}:${password}`)))}`;
 }
 
 export interface Call {

@@ -104,7 +104,7 @@ describe("POST /token, grant_type=password", () => {
       method: "POST",
       path: "/token",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: "scope=" + "a".repeat(70 * 1024),
+      body: `scope=${"a".repeat(70 * 1024)}`,
     });
     await expectOAuthError(big, 413, "invalid_request");
   });

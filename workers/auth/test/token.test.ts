@@ -97,7 +97,7 @@ describe("GET /token with a robot's Basic credentials", () => {
 
   test("a wrong secret or an unknown account → 401 with a Basic challenge and the UNAUTHORIZED envelope", async () => {
     const robot = await createRobot([{ repository: "ci/*", actions: ["pull"] }]);
-    for (const creds of [{ ...robot, secret: robot.secret + "x" }, { ...robot, secret: "" }, { name: "robot$nobody", secret: robot.secret }]) {
+    for (const creds of [{ ...robot, secret: `${robot.secret}x` }, { ...robot, secret: "" }, { name: "robot$nobody", secret: robot.secret }]) {
       const res = await getToken(["repository:ci/app:pull"], creds);
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Basic realm="[^"]+"/);
@@ -132,7 +132,7 @@ describe("GET /token refuses malformed requests with 4xx, never 5xx", () => {
     ":a/b:pull",
     "repo sitory:a/b:pull",
     "repository:a/b:pull;rm",
-    "repository:" + "a".repeat(300) + ":pull",
+    `repository:${"a".repeat(300)}:pull`,
   ])("malformed scope %j → 400 SCOPE_INVALID", async (scope) => {
     const res = await getToken([scope]);
     expect(res.status).toBe(400);
@@ -152,14 +152,14 @@ describe("GET /token refuses malformed requests with 4xx, never 5xx", () => {
   const garbage: [string, string][] = [
     ["empty Basic", "Basic"],
     ["Basic, not base64", "Basic !!!!"],
-    ["Basic, no colon", "Basic " + btoa("justauser")],
-    ["Basic, empty username", "Basic " + btoa(":secret")],
+    ["Basic, no colon", `Basic ${btoa("justauser")}`],
+    ["Basic, empty username", `Basic ${btoa(":secret")}`],
     ["Basic, bad padding", "Basic YWJj=x"],
-    ["Basic, invalid UTF-8", "Basic " + btoa("\xff\xfe:\xff")],
+    ["Basic, invalid UTF-8", `Basic ${btoa("\xff\xfe:\xff")}`],
     ["Bearer", "Bearer abc.def.ghi"],
     ["unknown scheme", "Digest username=x"],
     ["junk", "\u00ff\u00fe garbage"],
-    ["oversize Basic", "Basic " + "QUFB".repeat(3000)],
+    ["oversize Basic", `Basic ${"QUFB".repeat(3000)}`],
     ["oversize anything", "x".repeat(20_000)],
     ["huge username", basic("u".repeat(5000), "p")],
     ["huge password", basic("robot$x", "p".repeat(4000))],

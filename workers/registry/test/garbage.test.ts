@@ -8,11 +8,11 @@ import { call, errorCode } from "./helpers";
 
 const METHODS = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"];
 const PIECES = [
-  "", "a", "A", "..", "%2e%2e", "%00", "sha256:", "sha256:" + "f".repeat(64), "sha512:" + "0".repeat(64),
+  "", "a", "A", "..", "%2e%2e", "%00", "sha256:", `sha256:${"f".repeat(64)}`, `sha512:${"0".repeat(64)}`,
   "md5:abc", ":", "::::", "a".repeat(300), "_catalog", "uploads", "blobs", "manifests", "tags", "list",
-  "referrers", "%ff%fe", "latest", "-", "a-", "\u00e9", "sha256:" + "G".repeat(64), "x:y:z", "00000000-0000-0000-0000-000000000000",
+  "referrers", "%ff%fe", "latest", "-", "a-", "\u00e9", `sha256:${"G".repeat(64)}`, "x:y:z", "00000000-0000-0000-0000-000000000000",
 ];
-const QUERIES = ["", "?n=-1", "?n=abc", "?n=99999999999999999999", "?last=%ff", "?digest=", "?digest=sha256:zz", "?mount=&from=", "?mount=sha256:" + "1".repeat(64) + "&from=BAD", "?artifactType=%00"];
+const QUERIES = ["", "?n=-1", "?n=abc", "?n=99999999999999999999", "?last=%ff", "?digest=", "?digest=sha256:zz", "?mount=&from=", `?mount=sha256:${"1".repeat(64)}&from=BAD`, "?artifactType=%00"];
 const HEADERS: Record<string, string>[] = [
   {},
   { "Content-Range": "bytes=garbage" },

@@ -11,7 +11,7 @@ test("manifest GETs count, HEAD and blobs do not; 429 past the limit", async () 
   const limited = withPullLimit(ok, { counters, anonymousLimit: 2, accountLimit: 5, windowSec: 60 });
   const req = (method: string, path: string, ip = "192.0.2.1") =>
     limited(new Request(`http://r.test${path}`, { method, headers: { "CF-Connecting-IP": ip, "X-Forwarded-For": "10.9.9.9" } }));
-  expect((await req("GET", "/v2/a/blobs/sha256:" + "0".repeat(64))).headers.get("ratelimit-remaining")).toBeNull();
+  expect((await req("GET", `/v2/a/blobs/sha256:${"0".repeat(64)}`)).headers.get("ratelimit-remaining")).toBeNull();
   expect((await req("HEAD", "/v2/a/manifests/x")).headers.get("ratelimit-remaining")).toBe("2;w=60");
   expect((await req("GET", "/v2/a/manifests/x")).headers.get("ratelimit-remaining")).toBe("1;w=60");
   expect((await req("GET", "/v2/b/c/manifests/y")).headers.get("ratelimit-remaining")).toBe("0;w=60");

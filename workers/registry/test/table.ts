@@ -41,7 +41,7 @@ export function runTable(title: string, rows: Row[]): void {
 /** The fixture image's one layer. */
 export const LAYER = "hello layer bytes 0123456789";
 /** A well-formed digest of nothing the tables push. */
-export const ZERO = "sha256:" + "0".repeat(64);
+export const ZERO = `sha256:${"0".repeat(64)}`;
 
 /** What a table's fixture pushed: an image tagged v1 (one layer, LAYER) and an index of it tagged multi. */
 export interface Fixture {

@@ -282,7 +282,7 @@ describe("mount, referrers before subject, deletes", () => {
 
   test("a referrer pushed before its subject is listed, and OCI-Subject is returned", async () => {
     const repo = "ref/early";
-    const subject = "sha256:" + "a".repeat(64);
+    const subject = `sha256:${"a".repeat(64)}`;
     const config = await pushBlob(repo, "{}");
     const body = JSON.stringify({
       schemaVersion: 2,
