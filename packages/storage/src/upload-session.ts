@@ -48,12 +48,9 @@ export function uploadStatus(state: UploadState): UploadStatus {
   return { id: state.id, repository: state.repository, size: state.size };
 }
 
-/** 416 with the range received so far, as the spec asks for an out-of-order chunk. */
+/** An out-of-order chunk: 416 BLOB_UPLOAD_INVALID naming the offset the session expects (the API adds `Range`). */
 export function rangeError(state: UploadState): OciError {
-  return OciError.uploadRangeInvalid({
-    detail: { expectedStart: state.size },
-    headers: { Range: `0-${Math.max(0, state.size - 1)}`, "Docker-Upload-UUID": state.id },
-  });
+  return OciError.uploadRangeInvalid({ detail: { expectedStart: state.size } });
 }
 
 /**

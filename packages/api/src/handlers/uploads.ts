@@ -1,4 +1,4 @@
-import { OciError, parseDigest } from "@registry/core";
+import { isOciError, OciError, parseDigest, type RepositoryName } from "@registry/core";
 import { PART_SIZE } from "@registry/storage";
 import type { Handler } from "../context";
 import { parseContentRange, uploadBody, uploadHeaders } from "../http";
@@ -43,7 +43,7 @@ export const appendChunk: Handler = async ({ request, repository, params }, { st
     throw OciError.uploadRangeInvalid({ detail: "Content-Range does not match Content-Length" });
   }
   const status = body
-    ? await stores.uploads.append(repository, id, body, range?.start)
+    ? await stores.uploads.append(repository, id, body, range?.start).catch(withSessionHeaders(repository, id))
     : await stores.uploads.status(repository, id);
   if (!status) throw new OciError("BLOB_UPLOAD_UNKNOWN", { detail: { id } });
   if (!body && range && range.start !== status.size) {
@@ -91,4 +91,16 @@ function blobCreated(repository: string, digest: string): Response {
     status: 201,
     headers: { Location: `/v2/${repository}/blobs/${digest}`, "Docker-Content-Digest": digest, "Content-Length": "0" },
   });
+}
+
+/**
+ * Rethrows storage's out-of-order error (`detail.expectedStart`) as the spec's 416 with the session's `Range`,
+ * `Location` and `Docker-Upload-UUID`; any other error as it is.
+ */
+function withSessionHeaders(repository: RepositoryName, id: string) {
+  return (e: unknown): never => {
+    const expected = isOciError(e) ? (e.detail as { expectedStart?: unknown } | undefined)?.expectedStart : undefined;
+    if (!isOciError(e) || typeof expected !== "number") throw e;
+    throw OciError.uploadRangeInvalid({ detail: e.detail, headers: uploadHeaders(repository, id, expected) });
+  };
 }
