@@ -52,8 +52,12 @@ export async function createRefreshToken(
   return token;
 }
 
-/** The JSON answer of the token endpoint: never cached (RFC 6749 § 5.1). */
-export function tokenResponse(body: Record<string, unknown>): Response {
+/**
+ * The JSON answer of the token endpoint (Docker token spec: `token`, and OAuth2's `access_token`), with `extra`
+ * fields that are set (`scope`, `refresh_token`); never cached (RFC 6749 § 5.1).
+ */
+export function tokenResponse(issued: IssuedToken, extra: { scope?: string; refresh_token?: string | undefined } = {}): Response {
+  const body = { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt, ...extra };
   return new Response(JSON.stringify(body), {
     headers: { "Content-Type": "application/json", "Cache-Control": "no-store", Pragma: "no-cache" },
   });

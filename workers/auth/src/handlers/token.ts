@@ -47,16 +47,9 @@ export async function getToken(ctx: RequestContext): Promise<Response> {
     principal = principalOf(await login(ctx.store, auth.credentials, ctx.address, config.issuer), config.anonymousRules);
   }
   const issued = await issueAccessToken(config, principal, scopes);
-  const body: Record<string, unknown> = {
-    token: issued.token,
-    access_token: issued.token,
-    expires_in: issued.expiresIn,
-    issued_at: issued.issuedAt,
-  };
-  if (q.get("offline_token") === "true" && principal.subject !== "") {
-    body.refresh_token = await createRefreshToken(ctx.store, principal.subject, service, clientId);
-  }
-  return tokenResponse(body);
+  const offline = q.get("offline_token") === "true" && principal.subject !== "";
+  const refreshToken = offline ? await createRefreshToken(ctx.store, principal.subject, service, clientId) : undefined;
+  return tokenResponse(issued, { refresh_token: refreshToken });
 }
 
 /**
@@ -115,13 +108,5 @@ async function oauthGrant(ctx: RequestContext): Promise<Response> {
     if (offline) refreshToken = presented;
   }
   const issued = await issueAccessToken(config, principal, scopes);
-  const body: Record<string, unknown> = {
-    access_token: issued.token,
-    token: issued.token,
-    expires_in: issued.expiresIn,
-    issued_at: issued.issuedAt,
-    scope: scopeString(issued.access),
-  };
-  if (refreshToken !== undefined) body.refresh_token = refreshToken;
-  return tokenResponse(body);
+  return tokenResponse(issued, { scope: scopeString(issued.access), refresh_token: refreshToken });
 }
