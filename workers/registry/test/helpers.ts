@@ -1,4 +1,5 @@
 import { SELF } from "cloudflare:test";
+import { expect } from "vitest";
 
 export const BASE = "http://registry.test";
 
@@ -81,4 +82,20 @@ export async function pushImage(
 export async function errorCode(res: Response): Promise<string | undefined> {
   const body = (await res.json()) as { errors?: { code: string }[] };
   return body.errors?.[0]?.code;
+}
+
+/** Opens an upload session (202, with OCI-Chunk-Min-Length and Docker-Upload-UUID) and returns its Location. */
+export async function openUpload(repo: string): Promise<string> {
+  const res = await call({ method: "POST", path: `/v2/${repo}/blobs/uploads/` });
+  expect(res.status).toBe(202);
+  expect(res.headers.get("oci-chunk-min-length")).toMatch(/^\d+$/);
+  expect(res.headers.get("docker-upload-uuid")).toBeTruthy();
+  return res.headers.get("location")!;
+}
+
+/** A blob's bytes, expecting 200. */
+export async function pullBlob(repo: string, digest: string): Promise<Uint8Array> {
+  const res = await call({ path: `/v2/${repo}/blobs/${digest}` });
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
 }
