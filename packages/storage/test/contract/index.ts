@@ -10,4 +10,6 @@ export { manifestReaderContract, someManifest } from "./manifest-reader";
 export type { ManifestReaderFixture } from "./manifest-reader";
 export { manifestStoreContract } from "./manifest-store";
 export type { ManifestStoreFixture } from "./manifest-store";
+export { uploadStoreContract } from "./upload-store";
+export type { UploadStoreFixture } from "./upload-store";
 export { freshRepository, randomBytes, sha256 } from "./fixtures";
