@@ -1,8 +1,8 @@
 import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize, type RouteMiddleware } from "@registry/api";
 import type { RepositoryName } from "@registry/core";
-import { cacheRepository, parseUpstreams, type BlobFills, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/pull-through";
+import { cacheRepository, parseUpstreams, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/pull-through";
 import { edgeCache } from "./edge-cache";
-import { pullLimit, type PullCounter } from "@registry/ratelimit";
+import { pullLimit } from "@registry/ratelimit";
 import { parseBearer, serviceVerifier, type ServiceVerifier } from "@registry/token";
 import {
   createMeteredStores,
@@ -10,8 +10,6 @@ import {
   formatStorageOps,
   meterNamespace,
   newStorageOps,
-  type CatalogIndex,
-  type RepositoryIndex,
   type StorageOps,
 } from "@registry/storage";
 
@@ -19,43 +17,12 @@ export { CatalogIndex, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
 export { BlobFills } from "@registry/pull-through";
 
-/** Bindings of the mirror worker (workers/mirror/wrangler.toml). */
-export interface Env {
-  /** The cache: blobs and large manifests (its own bucket, apart from the registry's). */
-  MIRROR_BUCKET: R2Bucket;
-  REPOSITORY_INDEX: DurableObjectNamespace<RepositoryIndex>;
-  CATALOG: DurableObjectNamespace<CatalogIndex>;
-  /** Fill leases: one upstream fetch per blob across isolates. */
-  BLOB_FILLS: DurableObjectNamespace<BlobFills>;
-  /** One counter per client for the pull limits. */
-  PULL_COUNTER: DurableObjectNamespace<PullCounter>;
-  /** `{"docker.io": {"url": "https://registry-1.docker.io", "credentials": "DOCKERHUB"}}` */
-  UPSTREAMS: string;
-  /** Served without `?ns=`; default docker.io. */
-  DEFAULT_UPSTREAM?: string;
-  /** Seconds a cached tag is served before revalidation (default 300). */
-  TAG_TTL?: string;
-  /**
-   * Seconds an upstream may take to answer, and to send the next bytes of a body, before the client gets a
-   * 504 (or a cut-off blob); default 30. An upstream's `timeout` in UPSTREAMS overrides it.
-   */
-  UPSTREAM_TIMEOUT?: string;
-  /** Pull limits: anonymous per address, authenticated per account, window in seconds. */
-  RATE_LIMIT_ANONYMOUS?: string;
-  RATE_LIMIT_AUTHENTICATED?: string;
-  RATE_LIMIT_WINDOW?: string;
-  /** Service binding to the auth worker: its JWKS verifies the tokens of clients that send one. */
-  AUTH?: Fetcher;
-  AUTH_SERVICE?: string;
-  AUTH_ISSUER?: string;
-  /** Tokens living longer than this (`exp - iat`, seconds, default 3600) count as anonymous, as the registry refuses them. */
-  AUTH_MAX_TOKEN_LIFETIME?: string;
-  /** "off": do not keep content by digest in the edge cache (Cache API). */
-  EDGE_CACHE?: string;
-  /** "on": every response carries `X-Storage-Ops` (what it cost in R2 operations and DO calls); benchmarks. */
-  STORAGE_METRICS?: string;
-  [secret: string]: unknown;
-}
+/**
+ * Bindings of the mirror worker, generated from workers/mirror/wrangler.toml by `wrangler types`
+ * (worker-configuration.d.ts; `pnpm typecheck` fails when it is stale), plus the upstream credentials: secrets
+ * named in UPSTREAMS (`"credentials": "DOCKERHUB"`), which no config file lists.
+ */
+export type Env = MirrorBindings & { [secret: string]: unknown };
 
 /**
  * Built once per isolate; the stores are chosen per request (they depend on `?ns=`). Only the read routes

@@ -8,55 +8,22 @@ import {
   type RouteMiddleware,
 } from "@registry/api";
 import { serviceVerifier } from "@registry/token";
-import { pullLimit, type PullCounter } from "@registry/ratelimit";
+import { pullLimit } from "@registry/ratelimit";
 import {
   createMeteredStores,
   createStores,
   formatStorageOps,
   newStorageOps,
-  type CatalogIndex,
-  type RepositoryIndex,
 } from "@registry/storage";
 
 export { CatalogIndex, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
 
-/** Bindings of the registry worker (wrangler.toml at the repository root). */
-export interface Env {
-  /** Blobs, manifests, tags, uploads: the strongly consistent source of truth (layout: packages/storage/STORAGE.md). */
-  REGISTRY_BUCKET: R2Bucket;
-  /** One Durable Object per repository: its manifests, tags, referrers and blob links (strongly consistent). */
-  REPOSITORY_INDEX: DurableObjectNamespace<RepositoryIndex>;
-  /** One Durable Object listing every repository (`/v2/_catalog`). */
-  CATALOG: DurableObjectNamespace<CatalogIndex>;
-  /**
-   * The public token endpoint (`https://auth.example.com/token`). Set: Docker token auth — every request needs a
-   * bearer token from the auth worker, verified here with its published keys (never a call per request).
-   */
-  AUTH_REALM?: string;
-  /** The service name tokens are issued for (their audience) and their issuer; must match the auth worker. */
-  AUTH_SERVICE?: string;
-  AUTH_ISSUER?: string;
-  /**
-   * Longest token lifetime (`exp - iat`, seconds) the registry accepts, however well signed (default 3600):
-   * a token minted to live longer is refused with the usual 401 challenge.
-   */
-  AUTH_MAX_TOKEN_LIFETIME?: string;
-  /** Service binding to the auth worker, used only to fetch its JWKS (cached, refreshed on an unknown kid). */
-  AUTH?: Fetcher;
-  /**
-   * Without AUTH_REALM: "open" lets anyone push and delete — only for local development, set by `pnpm start`.
-   * Anything else (the default) accepts reads only until token auth is configured.
-   */
-  WRITE_ACCESS?: string;
-  /** Counters for Docker-Hub-style pull limits (used only when RATE_LIMIT_ANONYMOUS is set). */
-  PULL_COUNTER: DurableObjectNamespace<PullCounter>;
-  /** Pulls (manifest GETs) per window and address; unset = no limit. */
-  RATE_LIMIT_ANONYMOUS?: string;
-  RATE_LIMIT_WINDOW?: string;
-  /** "on": answer every request with `X-Storage-Ops` (R2 operations and bytes it cost); for benchmarks. */
-  STORAGE_METRICS?: string;
-}
+/**
+ * Bindings of the registry worker, generated from wrangler.toml by `wrangler types` (worker-configuration.d.ts;
+ * `pnpm typecheck` fails when it is stale). What each binding is for: the comments in wrangler.toml.
+ */
+export type Env = RegistryBindings;
 
 function namespaces(env: Env) {
   return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
