@@ -1,7 +1,8 @@
 /**
  * Byte encodings the auth service needs: base64url without padding (RFC 4648 § 5) for secrets and salts (jose's,
- * as the tokens use), lowercase hex for stored digests, and UTF-8.
+ * as the tokens use) and hex SHA-256 for stored digests.
  */
+import { digestHex, digestOf } from "@registry/core";
 import { base64url } from "@registry/token";
 
 /** Unpadded base64url of `bytes`. */
@@ -19,17 +20,12 @@ export function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-/** Lowercase hex of `bytes`. */
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** `n` cryptographically random bytes. */
 export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
-/** Hex SHA-256 of a string's UTF-8 bytes. */
+/** Hex SHA-256 of a string's UTF-8 bytes (core's digest, without its `sha256:` prefix). */
 export async function sha256Hex(s: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s))));
+  return digestHex(await digestOf("sha256", new TextEncoder().encode(s)));
 }
