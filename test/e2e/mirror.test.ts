@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -107,6 +107,17 @@ describe("pull through the mirror", () => {
     expect(unknown.status).toBe(403);
     const write = await fetch(`${sys.mirror}/v2/library/app/blobs/uploads/`, { method: "POST" });
     expect([404, 405]).toContain(write.status);
+  });
+
+  test("skopeo pulls an uncached image with a 40 MiB layer through the mirror whole (streamed as it fills)", async () => {
+    const large = layout.image({ layers: [layout.layer("large.bin", randomBytes(40 * 1024 * 1024))] });
+    layout.tag(large, "large");
+    await ok(["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${layout.dir}:large`, `docker://${upstream.host}/library/large:1`]);
+    const out = path.join(work, "pull-large");
+    await ok(["copy", "--src-tls-verify=false", `docker://${mirrorHost()}/large:1`, `dir:${out}`]);
+    const layer = (JSON.parse(readFileSync(path.join(layout.blobs, large.digest.slice(7)), "utf8")) as { layers: Descriptor[] }).layers[0]!;
+    expect(sha256(readFileSync(path.join(out, layer.digest.slice(7))))).toBe(layer.digest);
+    rmSync(out, { recursive: true, force: true });
   });
 
   test("concurrent misses for one blob make one upstream fetch", async () => {

@@ -15,13 +15,17 @@ export function within<T>(pending: Promise<T>, ms: number, timeout: () => Error)
 
 /** The buffer a read by a consumer without its own buffer (a default reader) is given. */
 const AUTO_CHUNK = 64 * 1024;
+/** Bytes asked of a BYOB source per read (each read a fresh buffer: an enqueued chunk's buffer is transferred). */
+const SOURCE_CHUNK = 1024 * 1024;
 
 /**
  * `source` as a byte stream that fails with `idle()` when a read waits on the source for `ms` without a byte
  * (a stalled upstream: the clock runs only while someone is reading, so a slow client is not the upstream's
  * fault), and with `broken()` when the source fails; the source is cancelled either way. Each read is one
- * read of the source, so a slow but moving body is never cut. A BYOB source is read straight into the
- * consumer's buffer (no copy: a 1 MiB reader moves ~1 GB/s through it here).
+ * read of the source, so a slow but moving body is never cut. A BYOB source is read in 1 MiB steps into
+ * buffers of its own and each chunk is enqueued (copied into a BYOB consumer's view): reading straight into the
+ * consumer's buffer fails when the source hands back a buffer of another length ("The underlying ArrayBuffer is
+ * not the correct length"), which workerd's fetch bodies do for large blobs.
  */
 export function idleLimited(
   source: ReadableStream<Uint8Array>,
@@ -41,7 +45,8 @@ export function idleLimited(
       };
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        result = await within(reader.read(request?.view ?? null), ms, idle);
+        do result = await within(reader.read(), ms, idle);
+        while (!result.done && result.value.byteLength === 0);
       } catch (e) {
         const error = timedOut ? (e as Error) : errors.broken();
         controller.error(error);
@@ -50,14 +55,10 @@ export function idleLimited(
       }
       if (result.done) {
         controller.close();
-        // A BYOB source gives the (emptied) buffer of the view it was handed back; the consumer's read ends with it.
-        const last = result.value as Uint8Array | undefined;
-        if (last) request?.respondWithNewView(last);
-        else request?.respond(0);
+        request?.respond(0);
         return;
       }
-      if (reader.byob && request) request.respondWithNewView(result.value);
-      else controller.enqueue(result.value);
+      controller.enqueue(result.value);
     },
     cancel(reason) {
       return reader.cancel(reason);
@@ -66,7 +67,7 @@ export function idleLimited(
 }
 
 /**
- * Reads of `source`: BYOB into the given view where the source allows it (fetch bodies do; workerd hands a
+ * Reads of `source`: BYOB into a fresh 1 MiB buffer where the source allows it (fetch bodies do; workerd hands a
  * default reader small chunks), else the source's own chunks.
  */
 function readerOf(source: ReadableStream<Uint8Array>) {
@@ -79,8 +80,7 @@ function readerOf(source: ReadableStream<Uint8Array>) {
   }
   return {
     byob: true,
-    read: (view: ArrayBufferView | null) =>
-      byob.read(view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(AUTO_CHUNK)),
+    read: () => byob.read(new Uint8Array(SOURCE_CHUNK)),
     cancel: (reason: unknown) => byob.cancel(reason).catch(() => undefined),
   };
 }
