@@ -1,8 +1,7 @@
 import { drainUnread, isOciError, OciError, parseRepositoryName, type RepositoryName } from "@registry/core";
-import { Router } from "itty-router";
 import type { Access, AppDeps, Authorize, Grant, ReadDeps, RouteRequest } from "./context";
 import { API_VERSION_HEADERS } from "./http";
-import { ROUTES, type MatchedRoute, type Need, type ReadRoute, type Route, type RouteMiddleware } from "./routes";
+import { ROUTES, routeMatcher, type MatchedRoute, type Need, type ReadRoute, type Route, type RouteMiddleware } from "./routes";
 
 /** What the app is built from: the stores (`D`: the roles its routes need), access control, the route table. */
 export type AppOptions<D extends ReadDeps = AppDeps> = Partial<D> & {
@@ -24,7 +23,7 @@ export interface RegistryApp<D extends ReadDeps = AppDeps> {
 /**
  * The /v2 application: matches a route from the table, parses the repository name, asks `authorize` for the
  * route's access, runs the handler, and renders every error as the spec's JSON envelope. Errors that are not
- * OciErrors are logged with a request id and answered 500 without details.
+ * OciErrors are logged and answered 500 UNKNOWN with a request id. Routing is `routeMatcher`, the one router.
  */
 export function createRegistryApp(options: AppOptions<ReadDeps> & { routes: readonly ReadRoute[] }): RegistryApp<ReadDeps>;
 export function createRegistryApp(options: AppOptions): RegistryApp;
@@ -32,17 +31,7 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
   // The overloads pair a read-only table with read-only stores: every handler gets the roles its route needs.
   const routes = options.routes ?? ROUTES;
   const authorize = options.authorize ?? readOnlyAuthorize;
-  const router = Router<RouteRequestLike, [ReadDeps, readonly RouteMiddleware[]]>();
-  for (const route of routes) {
-    router[route.method.toLowerCase() as "get"](route.path, (req, deps, around) => {
-      const matched: MatchedRoute = { route, request: req, url: new URL(req.url), params: req.params };
-      const inner = () => run(route, req, authorize, deps);
-      const head = req.method === "HEAD";
-      const wrap = (next: () => Promise<Response>, middleware: RouteMiddleware) => () =>
-        middleware(matched, next).catch((e: unknown) => errorResponse(e, head));
-      return around.reduceRight(wrap, inner)();
-    });
-  }
+  const match = routeMatcher(routes);
   const known = new Set(routes.map((r) => r.method));
 
   return {
@@ -53,10 +42,15 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
       try {
         const url = new URL(request.url);
         if (!url.pathname.startsWith("/v2")) throw OciError.notFound("not found");
-        const matched = (await router.fetch(request as RouteRequestLike, deps, around)) as Response | undefined;
-        const detail = `no route for ${request.method} ${url.pathname}`;
-        response =
-          matched ?? new OciError(known.has(request.method as Route["method"]) ? "notFound" : "UNSUPPORTED", { detail }).toResponse(head);
+        const matched = await match(request, url);
+        if (matched) {
+          const wrap = (next: () => Promise<Response>, middleware: RouteMiddleware) => () =>
+            middleware(matched, next).catch((e: unknown) => errorResponse(e, head));
+          response = await around.reduceRight(wrap, () => run(matched, authorize, deps))();
+        } else {
+          const detail = `no route for ${request.method} ${url.pathname}`;
+          response = new OciError(known.has(request.method as Route["method"]) ? "notFound" : "UNSUPPORTED", { detail }).toResponse(head);
+        }
       } catch (e) {
         response = errorResponse(e, head);
       }
@@ -67,15 +61,12 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
   };
 }
 
-type RouteRequestLike = Request & { params: Record<string, string> };
-
-async function run(route: Route, req: RouteRequestLike, authorize: Authorize, deps: ReadDeps): Promise<Response> {
-  const head = req.method === "HEAD";
+async function run({ route, request, url, params }: MatchedRoute, authorize: Authorize, deps: ReadDeps): Promise<Response> {
+  const head = request.method === "HEAD";
   try {
-    const url = new URL(req.url);
-    const repository = (req.params.name !== undefined ? parseRepositoryName(req.params.name) : "") as RepositoryName;
-    const grant = await authorize(req, accessFor(route.need, repository));
-    const parsed: RouteRequest = { request: req, url, head, params: req.params, repository, grant };
+    const repository = (params.name !== undefined ? parseRepositoryName(params.name) : "") as RepositoryName;
+    const grant = await authorize(request, accessFor(route.need, repository));
+    const parsed: RouteRequest = { request, url, head, params, repository, grant };
     return await (route.reads ? route.handler(parsed, deps) : route.handler(parsed, deps as AppDeps));
   } catch (e) {
     return errorResponse(e, head);

@@ -39,7 +39,7 @@ export interface RouteRequest {
   request: Request;
   url: URL;
   head: boolean;
-  params: Record<string, string>;
+  params: Readonly<Record<string, string>>;
   /** The repository named in the path (validated), when the route has one. */
   repository: RepositoryName;
   grant: Grant;

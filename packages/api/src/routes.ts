@@ -89,14 +89,18 @@ export type RouteMiddleware = (matched: MatchedRoute, next: () => Promise<Respon
 
 /**
  * A matcher over `routes` (default: all of ROUTES): the route a request's method and path select, with the
- * path's parameters, or undefined when none does — for code that wraps an app from outside it.
+ * path's parameters, or undefined when none does. The one router of the API: the app dispatches through it, and
+ * code that wraps an app from outside matches the same way.
  */
-export function routeMatcher(routes: readonly Route[] = ROUTES): (request: Request) => Promise<MatchedRoute | undefined> {
+export function routeMatcher(
+  routes: readonly Route[] = ROUTES,
+): (request: Request, url?: URL) => Promise<MatchedRoute | undefined> {
   const router = Router<Request & { params: Record<string, string> }, [URL]>();
   for (const route of routes) {
     router[route.method.toLowerCase() as "get"](route.path, (request, url): MatchedRoute => ({ route, request, url, params: request.params }));
   }
-  return async (request) => (await router.fetch(request as Request & { params: Record<string, string> }, new URL(request.url))) as MatchedRoute | undefined;
+  return async (request, url = new URL(request.url)) =>
+    (await router.fetch(request as Request & { params: Record<string, string> }, url)) as MatchedRoute | undefined;
 }
 
 /** The digest a `cacheableByDigest` route was asked for; undefined for another route or a tag. */
