@@ -1,0 +1,276 @@
+// `pnpm cost`: the monthly cost of serving 10 M and 1 B pulls of one image on Cloudflare's published prices, for
+// three designs (docs/COST.md). Per-request operation counts come from `ops` in bench/results/latest.json when the
+// bench wrote them, else from the designs' own counts below. Plain Node, no dependencies.
+//
+//   pnpm cost [--json] [--gross] [--cpu-ms=3] [--do-ms=2] [--isolate-hit=0] [--kv-miss=0] [--ops=<file>]
+//
+// --gross: no included usage and no $5 subscription (marginal prices only). --cpu-ms: Worker CPU per request.
+// --do-ms: Durable Object wall time per DO request. --isolate-hit: share of manifest requests answered by the
+// in-isolate cache (no KV read). --kv-miss: share of KV reads that miss and go to the Durable Object (+1 KV write).
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** Prices as read on PRICES_READ_ON (USD; "included" = monthly usage included in the Workers Paid plan). */
+export const PRICES_READ_ON = "2026-11-30";
+export const PRICES = {
+  workers: {
+    source: "https://developers.cloudflare.com/workers/platform/pricing/",
+    subscription: 5,
+    requests: { included: 10e6, perMillion: 0.3 },
+    cpuMs: { included: 30e6, perMillion: 0.02 },
+  },
+  r2: {
+    source: "https://developers.cloudflare.com/r2/pricing/",
+    storageGbMonth: { included: 10, perUnit: 0.015 },
+    classA: { included: 1e6, perMillion: 4.5 },
+    classB: { included: 10e6, perMillion: 0.36 },
+    egress: 0,
+  },
+  kv: {
+    source: "https://developers.cloudflare.com/kv/platform/pricing/",
+    reads: { included: 10e6, perMillion: 0.5 },
+    writes: { included: 1e6, perMillion: 5 },
+    storageGbMonth: { included: 1, perUnit: 0.5 },
+  },
+  durableObjects: {
+    source: "https://developers.cloudflare.com/durable-objects/platform/pricing/",
+    requests: { included: 1e6, perMillion: 0.15 },
+    gbSeconds: { included: 400e3, perMillion: 12.5 },
+    memoryGb: 0.128, // billed for 128 MB whatever is used; the page's examples compute GB-s as seconds * 128 MB / 1 GB
+    rowsRead: { included: 25e9, perMillion: 0.001 },
+    rowsWritten: { included: 50e6, perMillion: 1 },
+  },
+};
+
+/** One pull as docker/containerd make it, anonymous with token auth (docs/COST.md "What one pull is"). */
+export const PULL = {
+  challenge: 1, // the first request without a token (GET /v2/ or the manifest HEAD) → 401 + WWW-Authenticate
+  token: 1, // GET /token on the auth worker, anonymous: no Durable Object, no storage
+  manifestByTag: 1, // HEAD /v2/<name>/manifests/<tag> → the index's digest
+  manifestByDigest: 2, // GET the index, GET the platform's manifest
+  blob: 6, // GET the config and the 5 layers
+};
+export const IMAGE_GB = 0.2; // 200 MB, stored once
+export const MONTH_SECONDS = 30 * 86400;
+export const DO_SOFT_LIMIT_RPS = 1000; // per object (Durable Objects FAQ, "How much work can a single Durable Object do?")
+
+const NONE = { do: 0, kvRead: 0, kvWrite: 0, r2A: 0, r2B: 0 };
+const op = (o) => ({ ...NONE, ...o });
+
+/** The designs' own per-request counts (used when the bench measured none). `authRequests`: challenge + token. */
+export const DESIGNS = {
+  before: {
+    label: "this registry, before KV",
+    assumes: "every manifest/blob request is 1 call to the repository's Durable Object; a blob GET also 1 R2 class B",
+    authRequests: PULL.challenge + PULL.token,
+    ops: { manifestByTag: op({ do: 1 }), manifestByDigest: op({ do: 1 }), blob: op({ do: 1, r2B: 1 }) },
+  },
+  after: {
+    label: "this registry, KV read path",
+    assumes: "manifest by tag or digest: 1 KV read (worst case: no in-isolate cache hit); blob GET: 1 KV read + 1 R2 class B",
+    authRequests: PULL.challenge + PULL.token,
+    ops: { manifestByTag: op({ kvRead: 1 }), manifestByDigest: op({ kvRead: 1 }), blob: op({ kvRead: 1, r2B: 1 }) },
+  },
+  r2: {
+    label: "R2 per request (serverless-registry)",
+    assumes: "cloudflare/serverless-registry: manifest HEAD/GET = 1 R2 head/get, blob GET = 1 R2 get; Basic/JWT auth, no token service",
+    authRequests: PULL.challenge,
+    ops: { manifestByTag: op({ r2B: 1 }), manifestByDigest: op({ r2B: 1 }), blob: op({ r2B: 1 }) },
+  },
+};
+
+const KINDS = ["manifestByTag", "manifestByDigest", "blob"];
+
+/** One request kind's counts from the bench's `ops` (missing fields are 0); null when it is not an object. */
+function readOp(o) {
+  if (!o || typeof o !== "object") return null;
+  const n = (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+  return { do: n(o.do), kvRead: n(o.kvRead), kvWrite: n(o.kvWrite), r2A: n(o.r2A), r2B: n(o.r2B) };
+}
+
+/** `{edge, origin, push?}` from the bench's `ops`, or null when it holds no complete pull counts. */
+export function measuredOps(ops) {
+  const pull = ops?.pull;
+  const side = (s) => {
+    const out = Object.fromEntries(KINDS.map((k) => [k, readOp(s?.[k])]));
+    return KINDS.every((k) => out[k]) ? out : null;
+  };
+  const edge = side(pull?.edge);
+  const origin = side(pull?.origin);
+  if (!edge || !origin) return null;
+  const push = ops.push && ["manifestByTag", "blobMonolithic"].every((k) => readOp(ops.push[k])) ? ops.push : null;
+  return { edge, origin, push };
+}
+
+/**
+ * Per-pull usage of a design: Worker requests and CPU, DO requests, KV reads/writes, R2 class A/B.
+ * `origin`: the counts of a KV miss's fallback (the DO path); `p.isolateHit` spares manifest KV reads;
+ * `p.kvMiss` sends that share of KV reads to the origin, each backfilling KV with one write.
+ */
+export function perPull(design, ops, origin, p) {
+  const u = { workerRequests: design.authRequests, do: 0, kvRead: 0, kvWrite: 0, r2A: 0, r2B: 0 };
+  for (const kind of KINDS) {
+    const n = PULL[kind];
+    const o = ops[kind];
+    const kvRead = kind === "blob" ? o.kvRead : o.kvRead * (1 - p.isolateHit);
+    const miss = kvRead > 0 ? p.kvMiss : 0;
+    u.workerRequests += n;
+    u.kvRead += n * kvRead;
+    u.kvWrite += n * (o.kvWrite + miss * kvRead);
+    u.do += n * (o.do + miss * kvRead * origin[kind].do);
+    u.r2A += n * o.r2A;
+    u.r2B += n * (o.r2B + miss * kvRead * Math.max(0, origin[kind].r2B - o.r2B));
+  }
+  u.cpuMs = u.workerRequests * p.cpuMs;
+  return u;
+}
+
+/** Cost of `used` units at `{included, perMillion | perUnit}`; `gross` ignores what is included. */
+function charge(used, price, gross) {
+  const billable = Math.max(0, used - (gross ? 0 : price.included));
+  return price.perMillion !== undefined ? (billable / 1e6) * price.perMillion : billable * price.perUnit;
+}
+
+/**
+ * The monthly bill of `pulls` pulls with per-pull usage `u` (pure). One repository, so one Durable Object: its
+ * billed wall time is at most the month. Assumes this workload is alone on the account (it gets all included usage).
+ */
+export function monthlyCost(pulls, u, p, prices = PRICES) {
+  const g = Boolean(p.gross);
+  const W = prices.workers;
+  const R = prices.r2;
+  const K = prices.kv;
+  const D = prices.durableObjects;
+  const total = (x) => x * pulls;
+  const doRequests = total(u.do);
+  const doSeconds = Math.min((doRequests * p.doMs) / 1000, doRequests > 0 ? MONTH_SECONDS : 0);
+  const cost = {
+    workers: (g ? 0 : W.subscription) + charge(total(u.workerRequests), W.requests, g) + charge(total(u.cpuMs), W.cpuMs, g),
+    r2Ops: charge(total(u.r2A), R.classA, g) + charge(total(u.r2B), R.classB, g),
+    r2Storage: charge(p.imageGb, R.storageGbMonth, g),
+    kv: charge(total(u.kvRead), K.reads, g) + charge(total(u.kvWrite), K.writes, g),
+    do:
+      charge(doRequests, D.requests, g) +
+      charge(doSeconds * D.memoryGb, D.gbSeconds, g) +
+      charge(doRequests * p.doRowsRead, D.rowsRead, g),
+  };
+  cost.total = cost.workers + cost.r2Ops + cost.r2Storage + cost.kv + cost.do;
+  const doRps = doRequests / MONTH_SECONDS;
+  return { pulls, cost, doRps, overDoSoftLimit: doRps > DO_SOFT_LIMIT_RPS };
+}
+
+export const DEFAULTS = { cpuMs: 3, doMs: 2, doRowsRead: 2, isolateHit: 0, kvMiss: 0, imageGb: IMAGE_GB, gross: false };
+
+/** The whole model: every design at 10 M and 1 B pulls, from measured ops (or null for the designs' counts). */
+export function model(measured, params = {}) {
+  const p = { ...DEFAULTS, ...params };
+  const rows = [];
+  for (const [key, design] of Object.entries(DESIGNS)) {
+    let ops = design.ops;
+    if (measured && key === "before") ops = measured.origin;
+    if (measured && key === "after") ops = worstCaseManifests(measured.edge);
+    const origin = measured ? measured.origin : DESIGNS.before.ops;
+    const u = perPull(design, ops, origin, p);
+    for (const pulls of [10e6, 1e9]) rows.push({ design: key, label: design.label, perPull: u, ...monthlyCost(pulls, u, p) });
+  }
+  return { params: p, source: measured ? "measured" : "design", rows };
+}
+
+/** A measured edge manifest request served without KV (the isolate cache) counts as 1 KV read: the worst case. */
+function worstCaseManifests(edge) {
+  const fix = (o) => (o.kvRead < 1 && o.do === 0 ? { ...o, kvRead: 1 } : o);
+  return { ...edge, manifestByTag: fix(edge.manifestByTag), manifestByDigest: fix(edge.manifestByDigest) };
+}
+
+/** Usage and marginal cost (no included usage) of one push of the image: 2 manifest PUTs + 6 monolithic blobs. */
+export function pushCost(push, prices = PRICES) {
+  const m = readOp(push.manifestByTag);
+  const b = readOp(push.blobMonolithic);
+  const u = Object.fromEntries(Object.keys(NONE).map((k) => [k, 2 * m[k] + PULL.blob * b[k]]));
+  const D = prices.durableObjects;
+  const dollars =
+    ((2 + PULL.blob) * prices.workers.requests.perMillion + u.do * D.requests.perMillion) / 1e6 +
+    (u.kvWrite * prices.kv.writes.perMillion + u.kvRead * prices.kv.reads.perMillion) / 1e6 +
+    (u.r2A * prices.r2.classA.perMillion + u.r2B * prices.r2.classB.perMillion) / 1e6;
+  return { ops: u, dollarsPer1000: dollars * 1000 };
+}
+
+const money = (x) => {
+  const digits = x > 0 && x < 0.01 ? 4 : 2; // the image's storage alone is a fraction of a cent
+  return `$${x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+};
+const count = (n) => (n >= 1e9 ? `${n / 1e9} B` : `${n / 1e6} M`);
+const num = (x) => String(Math.round(x * 100) / 100);
+
+/** The report as text (what `pnpm cost` prints). */
+export function render(result, info) {
+  const { params: p, rows } = result;
+  const out = [];
+  out.push(`Monthly cost of serving pulls of one image (index + platform manifest + config + 5 layers, ${p.imageGb * 1000} MB)`);
+  out.push(`Prices read ${PRICES_READ_ON} (docs/COST.md has the sources)${p.gross ? "; gross: no included usage, no subscription" : "; Workers Paid plan, included usage applied, $5 subscription in Workers"}`);
+  out.push(`Operation counts: ${info}`);
+  out.push(`Assumed: ${p.cpuMs} ms Worker CPU per request, ${p.doMs} ms DO wall time per DO request, ${p.doRowsRead} SQLite rows read per DO request, in-isolate cache hits ${p.isolateHit * 100} %, KV misses ${p.kvMiss * 100} %`);
+  out.push("");
+  const head = ["design", "pulls/month", "Workers", "R2 ops", "R2 storage", "KV", "DO", "total $/month"];
+  const table = rows.map((r) => [r.label, count(r.pulls), ...["workers", "r2Ops", "r2Storage", "kv", "do", "total"].map((k) => money(r.cost[k]))]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  out.push(line(head), widths.map((w) => "-".repeat(w)).join("  "), ...table.map(line));
+  out.push("", "Per pull:");
+  for (const r of rows.filter((_, i) => i % 2 === 0)) {
+    const u = r.perPull;
+    out.push(`  ${r.label}: ${num(u.workerRequests)} Worker requests, ${num(u.do)} DO requests, ${num(u.kvRead)} KV reads, ${num(u.kvWrite)} KV writes, ${num(u.r2A)} R2 class A, ${num(u.r2B)} R2 class B`);
+  }
+  for (const r of rows.filter((x) => x.overDoSoftLimit)) {
+    out.push(`  ! ${r.label} at ${count(r.pulls)}: ${Math.round(r.doRps).toLocaleString("en-US")} DO requests/s on average on one object, over the ${DO_SOFT_LIMIT_RPS}/s soft limit of a Durable Object`);
+  }
+  return out.join("\n");
+}
+
+function parseArgs(argv) {
+  const params = {};
+  const names = { "cpu-ms": "cpuMs", "do-ms": "doMs", "isolate-hit": "isolateHit", "kv-miss": "kvMiss" };
+  let json = false;
+  let opsFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bench", "results", "latest.json");
+  for (const arg of argv) {
+    const [flag, value] = arg.replace(/^--/, "").split("=");
+    if (flag === "json") json = true;
+    else if (flag === "gross") params.gross = true;
+    else if (flag === "ops" && value) opsFile = value;
+    else if (names[flag] && value !== undefined && Number.isFinite(Number(value))) params[names[flag]] = Number(value);
+    else throw new Error(`unknown argument ${arg} (see the head of scripts/cost-model.mjs)`);
+  }
+  return { params, json, opsFile };
+}
+
+function main() {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  const { params, json, opsFile } = args;
+  let bench = null;
+  if (existsSync(opsFile)) bench = JSON.parse(readFileSync(opsFile, "utf8"));
+  const measured = measuredOps(bench?.ops);
+  const where = path.relative(process.cwd(), opsFile);
+  const info = measured
+    ? `measured, ${where} "ops" (${bench.meta?.date ?? "undated"}, commit ${bench.meta?.commit ?? "?"}); serverless-registry from its design`
+    : `the designs' own counts (${existsSync(opsFile) ? `${where} has no "ops.pull"` : `no ${where}`})`;
+  const result = model(measured, params);
+  const push = measured?.push ? pushCost(measured.push) : null;
+  if (json) {
+    console.log(JSON.stringify({ pricesReadOn: PRICES_READ_ON, prices: PRICES, pull: PULL, info, ...result, push }, null, 2));
+    return;
+  }
+  console.log(render(result, info));
+  if (push) {
+    const u = push.ops;
+    console.log(`\nOne push of the image after KV (measured; 2 manifest PUTs + 6 monolithic blobs): ${u.do} DO, ${u.kvWrite} KV writes, ${u.r2A} R2 class A — ${money(push.dollarsPer1000)} per 1,000 pushes at marginal prices`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main();
