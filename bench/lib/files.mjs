@@ -1,7 +1,7 @@
 // Test data written offline: random blobs streamed to disk with their sha256, a small image, and OCI image
 // layouts with a big tar+gzip layer for skopeo.
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writeRandom, writeRandomLayer } from "../../test/support/tar-layer.mjs";
 
@@ -86,6 +86,28 @@ export function manifestFor(config, layers) {
 }
 
 /**
+ * An image in memory: `n` layers of `layerSize` random bytes, a config naming them, the manifest (`annotations`
+ * added to it when given, e.g. to make a second manifest of the same blobs). Returns { config, layers, manifest,
+ * manifestDigest, bytes } (bytes = config + layers + manifest).
+ */
+export function randomImage(layerSize, n = 3, annotations) {
+  const layers = Array.from({ length: n }, () => {
+    const b = randomBytes(layerSize);
+    return { body: b, digest: sha256(b) };
+  });
+  const cfgBody = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } }));
+  const config = { body: cfgBody, digest: sha256(cfgBody) };
+  const manifest = withAnnotations(manifestFor(config, layers), annotations);
+  return { config, layers, manifest, manifestDigest: sha256(manifest), bytes: cfgBody.length + layers.reduce((a, l) => a + l.body.length, 0) + manifest.length };
+}
+
+/** The same manifest with `annotations` (a different manifest of the same blobs); as is without. */
+export function withAnnotations(manifest, annotations) {
+  if (!annotations) return manifest;
+  return Buffer.from(JSON.stringify({ ...JSON.parse(manifest.toString("utf8")), annotations }));
+}
+
+/**
  * An OCI image layout (oci-layout, index.json, blobs/sha256/...) holding one image tagged `tag` with one layer per
  * entry of `sizes` (each a tar of one file of that many random bytes, gzip level 0: see writeRandomLayer).
  * Returns { dir, layers: [{ digest, size }], config: { digest, size }, manifestDigest, manifestSize, totalSize }.
@@ -146,4 +168,39 @@ export async function imageLayout(dir, sizes, tag) {
 export async function bigLayout(dir, size, tag) {
   const img = await imageLayout(dir, [size], tag);
   return { dir, layerSize: img.layers[0].size, layerDigest: img.layers[0].digest };
+}
+
+/** The files of a directory with their sizes (for a skopeo dir: pull). */
+export function dirFiles(dir) {
+  try {
+    return readdirSync(dir).map((f) => ({ f, size: statSync(path.join(dir, f)).size }));
+  } catch {
+    return [];
+  }
+}
+
+/** Bytes of all files under a directory (the local R2 simulator's files, for a fill's bytes written). */
+export function duBytes(dir) {
+  let total = 0;
+  const walk = (d) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        try {
+          total += statSync(p).size;
+        } catch {
+          /* vanished */
+        }
+      }
+    }
+  };
+  walk(dir);
+  return total;
 }

@@ -6,17 +6,18 @@ import { createReadStream, statSync } from "node:fs";
 export const MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
 
 /**
- * One request. Body: `body` (Buffer/string), `file` (streamed from disk, with Content-Length), or `chunks`
+ * One request. Body: `body` (Buffer/string), `file` (streamed from disk, with Content-Length; `range`
+ * { start, end } (inclusive) sends only those bytes of it), or `chunks`
  * (an array of Buffers sent with Transfer-Encoding: chunked, no Content-Length).
  * @returns {Promise<{ status: number, headers: Record<string, string|string[]>, body: Buffer, ms: number }>}
  */
-export function request(url, { method = "GET", headers = {}, body, file, chunks, timeoutMs = 60_000, keepBody = true } = {}) {
+export function request(url, { method = "GET", headers = {}, body, file, range, chunks, timeoutMs = 60_000, keepBody = true } = {}) {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const h = { ...headers };
     if (body !== undefined) h["Content-Length"] = String(Buffer.byteLength(body));
-    else if (file !== undefined) h["Content-Length"] = String(statSync(file).size);
+    else if (file !== undefined) h["Content-Length"] = String(range ? range.end - range.start + 1 : statSync(file).size);
     else if (chunks !== undefined) h["Transfer-Encoding"] = "chunked";
     else if (method === "POST" || method === "PUT" || method === "PATCH") h["Content-Length"] = "0";
     const req = http.request(
@@ -43,7 +44,7 @@ export function request(url, { method = "GET", headers = {}, body, file, chunks,
     req.on("error", fail);
     if (body !== undefined) req.end(body);
     else if (file !== undefined) {
-      const rs = createReadStream(file, { highWaterMark: 1024 * 1024 });
+      const rs = createReadStream(file, { highWaterMark: 1024 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
       rs.on("error", (e) => req.destroy(e));
       rs.pipe(req);
     } else if (chunks !== undefined) {
@@ -64,21 +65,38 @@ export function expectStatus(res, expected, what) {
   return res;
 }
 
-/** Parses `do=1, r2-a=1, r2-b=0, r2-delete=0, r2-written=121, r2-read=0` (`do` only in newer builds). */
+/** The X-Storage-Ops fields by name (absent ones are null after parsing; `fields` lists the ones present). */
+const OPS_FIELDS = {
+  do: "doCalls",
+  "kv-read": "kvRead",
+  "kv-write": "kvWrite",
+  "r2-a": "classA",
+  "r2-b": "classB",
+  "r2-delete": "deletes",
+  "r2-written": "written",
+  "r2-read": "read",
+};
+/** Fields summed as null when absent everywhere (older builds lack them), the rest as 0. */
+const NULLABLE = new Set(["doCalls", "kvRead", "kvWrite"]);
+
+/**
+ * Parses `do=0, kv-read=1, kv-write=0, r2-a=0, r2-b=1, r2-delete=0, r2-written=0, r2-read=123` by name: unknown
+ * fields go to `other`, absent ones stay null (`do`, `kv-read`, `kv-write`) or 0 (the R2 ones).
+ */
 export function parseStorageOps(value) {
-  const out = { doCalls: null, classA: 0, classB: 0, deletes: 0, written: 0, read: 0, present: false, other: {} };
+  const out = zeroOps();
+  out.present = false;
+  out.fields = [];
   if (!value) return out;
   out.present = true;
   for (const part of String(value).split(",")) {
     const [k, v] = part.trim().split("=");
+    if (!k) continue;
     const n = Number(v);
-    if (k === "do") out.doCalls = n;
-    else if (k === "r2-a") out.classA = n;
-    else if (k === "r2-b") out.classB = n;
-    else if (k === "r2-delete") out.deletes = n;
-    else if (k === "r2-written") out.written = n;
-    else if (k === "r2-read") out.read = n;
-    else if (k) out.other[k] = n;
+    if (OPS_FIELDS[k]) {
+      out[OPS_FIELDS[k]] = n;
+      out.fields.push(k);
+    } else out.other[k] = n;
   }
   return out;
 }
@@ -86,19 +104,26 @@ export function parseStorageOps(value) {
 export function addOps(a, b) {
   const other = { ...a.other };
   for (const [k, v] of Object.entries(b.other ?? {})) other[k] = (other[k] ?? 0) + v;
-  return {
-    doCalls: a.doCalls == null && b.doCalls == null ? null : (a.doCalls ?? 0) + (b.doCalls ?? 0),
-    classA: a.classA + b.classA,
-    classB: a.classB + b.classB,
-    deletes: a.deletes + b.deletes,
-    written: a.written + b.written,
-    read: a.read + b.read,
-    present: a.present && b.present,
-    other,
-  };
+  const sum = { present: a.present && b.present, other, fields: [...new Set([...(a.fields ?? []), ...(b.fields ?? [])])] };
+  for (const f of Object.values(OPS_FIELDS)) {
+    sum[f] = NULLABLE.has(f) && a[f] == null && b[f] == null ? null : (a[f] ?? 0) + (b[f] ?? 0);
+  }
+  return sum;
 }
 
-export const zeroOps = () => ({ doCalls: null, classA: 0, classB: 0, deletes: 0, written: 0, read: 0, present: true, other: {} });
+export const zeroOps = () => ({
+  doCalls: null,
+  kvRead: null,
+  kvWrite: null,
+  classA: 0,
+  classB: 0,
+  deletes: 0,
+  written: 0,
+  read: 0,
+  present: true,
+  fields: [],
+  other: {},
+});
 
 /** Resolves an upload Location (absolute or relative) and adds digest= to its query. */
 export function withDigest(base, location, digest) {
@@ -112,24 +137,24 @@ export function withDigest(base, location, digest) {
  * mode "post": monolithic POST /blobs/uploads/?digest= with the body (one request; ours supports it).
  * mode "post-put": POST (empty) then PUT <location>?digest= with the whole body (distribution 2.8 ignores a body
  * on POST, so this is its one-request-with-body equivalent).
- * Source: { body } or { file }.
+ * Source: { body } or { file }. `auth`: extra headers (Authorization).
  */
-export async function pushBlob(base, repo, digest, src, mode, timeoutMs = 600_000) {
+export async function pushBlob(base, repo, digest, src, mode, timeoutMs = 600_000, auth = {}) {
   const t0 = performance.now();
   if (mode === "post") {
     const res = await request(`${base}/v2/${repo}/blobs/uploads/?digest=${digest}`, {
       method: "POST",
-      headers: { "Content-Type": "application/octet-stream" },
+      headers: { "Content-Type": "application/octet-stream", ...auth },
       ...src,
       timeoutMs,
     });
     expectStatus(res, 201, `monolithic POST of ${digest} to ${repo}`);
     return { ms: performance.now() - t0, bodyMs: res.ms };
   }
-  const start = expectStatus(await request(`${base}/v2/${repo}/blobs/uploads/`, { method: "POST" }), 202, `POST upload ${repo}`);
+  const start = expectStatus(await request(`${base}/v2/${repo}/blobs/uploads/`, { method: "POST", headers: auth }), 202, `POST upload ${repo}`);
   const res = await request(withDigest(base, start.headers.location, digest), {
     method: "PUT",
-    headers: { "Content-Type": "application/octet-stream" },
+    headers: { "Content-Type": "application/octet-stream", ...auth },
     ...src,
     timeoutMs,
   });
@@ -149,10 +174,10 @@ export async function supportsMonolithicPost(base, repo, digest, body) {
   throw new Error(`probe POST ?digest=: HTTP ${res.status} ${res.body.toString().slice(0, 200)}`);
 }
 
-export async function putManifest(base, repo, ref, manifest) {
+export async function putManifest(base, repo, ref, manifest, auth = {}) {
   const res = await request(`${base}/v2/${repo}/manifests/${ref}`, {
     method: "PUT",
-    headers: { "Content-Type": MANIFEST_TYPE },
+    headers: { "Content-Type": MANIFEST_TYPE, ...auth },
     body: manifest,
   });
   return expectStatus(res, 201, `PUT manifest ${repo}:${ref}`);
