@@ -13,6 +13,11 @@
 //   the body is read and dropped (up to DRAIN_LIMIT bytes) so the connection stays usable; a larger rest gets
 //   `Connection: close` and a lingering close (FIN, incoming bytes discarded until the client hangs up), and a
 //   runtime connection reset before any answer a 502 in the envelope — never a reset passed on to the client.
+// - An origin for blob bytes. A Node relay moves at most ~1.2 GB/s of the ~2.2 GB/s workerd serves on its own
+//   listener here (2 cores: every byte crosses user space twice and Node's HTTP parser copies each body chunk), so
+//   with `blobOrigin` the front names the runtime's listener in `X-Blob-Origin` (a client's own copy is dropped) and
+//   the registry answers a GET of a big blob with a 307 to a signed URL there (packages/api/src/blob-urls.ts), as
+//   Docker Hub and GHCR send blob GETs to a CDN.
 // - Framing and idle bodies. Malformed HTTP (two Content-Length headers, a negative one, bad chunking) gets a
 //   400 and a body that stays idle past `bodyIdleMs` a 408, both in the registry's JSON error envelope.
 import http from "node:http";
@@ -28,7 +33,7 @@ const SLAB_SIZE = 8 * READ_SIZE;
 const LINGER_MS = 2_000;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
 /** Answered here (100 Continue is sent by Node's server), so not passed on. */
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, "expect", "cf-connecting-ip"]);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, "expect", "cf-connecting-ip", "x-blob-origin"]);
 
 /** The spec's error envelope (OCI distribution §"Error codes"), as the registry renders it. */
 function envelope(code, message, detail) {
@@ -97,14 +102,27 @@ function peerAddress(socket) {
   return (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/i, "");
 }
 
-/** Request headers for workerd: the client's, minus hop-by-hop ones and any address it claimed. */
-function forwardHeaders(req) {
+/**
+ * Request headers for workerd: the client's, minus hop-by-hop ones and any address or origin it claimed; with
+ * `blobOrigin`, the runtime's own listener `to` as the client reaches it (the host it asked for, the runtime's port).
+ */
+function forwardHeaders(req, to, blobOrigin) {
   const out = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (!NOT_FORWARDED.has(name)) out[name] = value;
   }
   out["cf-connecting-ip"] = peerAddress(req.socket);
+  if (blobOrigin) out["x-blob-origin"] = `${to.protocol}//${requestedHost(req, to)}:${to.port}`;
   return out;
+}
+
+/** The host name the client used to reach the front (its Host header), else the runtime's. */
+function requestedHost(req, to) {
+  try {
+    return new URL(`http://${req.headers.host}`).hostname || to.hostname;
+  } catch {
+    return to.hostname;
+  }
 }
 
 /** Response headers for the client, as workerd sent them (case kept), minus hop-by-hop ones. */
@@ -133,7 +151,7 @@ function hasBody(req) {
  * one turns out closed (workerd may close an idle connection just as it is reused); requests with a body (they
  * cannot be replayed) always get a fresh connection.
  */
-function proxy(req, res, to, agent, bodyIdleMs) {
+function proxy(req, res, to, agent, { bodyIdleMs, blobOrigin }) {
   const body = hasBody(req);
   const socket = req.socket;
   let received = 0;
@@ -160,7 +178,7 @@ function proxy(req, res, to, agent, bodyIdleMs) {
       port: Number(to.port),
       method: req.method,
       path: req.url,
-      headers: forwardHeaders(req),
+      headers: forwardHeaders(req, to, blobOrigin),
       setHost: false,
       ...(body ? { agent: false, createConnection: upstreamSocket } : { agent }),
     });
@@ -240,15 +258,16 @@ function onClientError(err, socket) {
 /**
  * Listens on host:port and forwards to target (a URL, or set later with `server.setTarget(url)` — so the
  * public ports are known before the runtime starts). `bodyIdleMs` (30 s): how long a request body may send
- * nothing before it is answered 408. Resolves once listening, to the net.Server.
+ * nothing before it is answered 408. `blobOrigin`: name the target as the origin of blob bytes (see above; only
+ * for a worker that serves signed blob URLs, the registry). Resolves once listening, to the net.Server.
  */
-export function startFront({ host, port, target, bodyIdleMs = 30_000 }) {
+export function startFront({ host, port, target, bodyIdleMs = 30_000, blobOrigin = false }) {
   let to = target ? new URL(target) : undefined;
   const agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
   agent.createConnection = upstreamSocket;
   const web = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000, noDelay: true }, (req, res) => {
     if (!to) return answer(res, 503, "UNKNOWN", "starting, try again", undefined);
-    proxy(req, res, to, agent, bodyIdleMs);
+    proxy(req, res, to, agent, { bodyIdleMs, blobOrigin });
   });
   web.on("clientError", onClientError);
   // A high-water mark of a few reads lets a 1 MiB chunk be written without pausing the runtime's side each time.

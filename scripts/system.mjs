@@ -65,7 +65,8 @@ export async function startSystem(opts = {}) {
   const fronts = {};
   const urls = {};
   for (const w of WORKERS) {
-    fronts[w.name] = await startFront({ host, port: opts.ports?.[w.name] ?? w.port, bodyIdleMs: opts.bodyIdleMs });
+    // Only the registry serves signed blob URLs (packages/api/src/blob-urls.ts): its front names the origin for them.
+    fronts[w.name] = await startFront({ host, port: opts.ports?.[w.name] ?? w.port, bodyIdleMs: opts.bodyIdleMs, blobOrigin: w.name === "registry" });
     urls[w.name] = `http://${host}:${fronts[w.name].address().port}`;
   }
 

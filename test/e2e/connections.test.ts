@@ -124,9 +124,10 @@ describe("a keep-alive client (Node's http agent, one connection)", () => {
     const digest = sha256(data);
     const put = await call("PUT", `${location}${location.includes("?") ? "&" : "?"}digest=${digest}`, { "Content-Length": "0" });
     expect(put.status).toBe(201);
+    // A blob this big is sent to the runtime's own listener (blob-redirect.test.ts): the 307 is on this connection.
     const got = await call("GET", `/v2/${repo}/blobs/${digest}`);
-    expect(got.status).toBe(200);
-    expect(sha256(got.body)).toBe(digest);
+    expect(got.status).toBe(307);
+    expect(sha256((await httpRequest(got.headers.location!)).body)).toBe(digest);
     expect(reused.slice(1).every(Boolean)).toBe(true);
     agent.destroy();
   });

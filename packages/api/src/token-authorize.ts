@@ -6,6 +6,7 @@ import {
   repositoriesAllowing,
   type AccessClaims,
 } from "@registry/token";
+import { signedBlobGrant } from "./blob-urls";
 import type { Access, Authorize, Grant } from "./context";
 
 export interface TokenAuthOptions {
@@ -22,10 +23,15 @@ export interface TokenAuthOptions {
  * needs a bearer token whose `access` covers the route's need. No or bad token → 401 UNAUTHORIZED with a
  * `WWW-Authenticate: Bearer realm,service,scope` challenge; a valid token without the needed actions → 401
  * with `error="insufficient_scope"` and DENIED, so clients fetch a token for the new scope and try again.
- * Tokens are verified locally: the auth service is never called per request.
+ * Tokens are verified locally: the auth service is never called per request. A signed blob URL (blob-urls.ts,
+ * issued by an authorized blob GET) is a credential too: it lets anyone holding it pull that one path until it expires.
  */
 export function tokenAuthorize(options: TokenAuthOptions): Authorize {
   return async (request: Request, access: Access): Promise<Grant> => {
+    if (access.type === "repository" && access.actions.every((a) => a === "pull")) {
+      const signed = await signedBlobGrant(request, access.repository);
+      if (signed) return signed;
+    }
     const scope = scopeOf(access);
     const token = parseBearer(request.headers.get("Authorization"));
     if (!token) throw challenge(options, scope, "authentication required");
