@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { hashBench } from "./hash.mjs";
-import { BENCH, BIG_LABEL, byName, children, cleanup, MEM_LABEL, ONLY, out, ROOT, results, say, section, TMP, want } from "./lib/context.mjs";
+import { BENCH, BIG_LABEL, byName, CFG, children, cleanup, MEM_LABEL, ONLY, out, ROOT, results, say, section, TMP, want } from "./lib/context.mjs";
 import { bigLayout, randomFile } from "./lib/files.mjs";
 import { fmtMiB, fmtRatio, fmtS, heading, ratio, table } from "./lib/format.mjs";
 import { sampleRss, stopChild } from "./lib/proc.mjs";
@@ -85,10 +85,10 @@ units: MB/s = 10^6 bytes/s, memory in MiB`,
   // data
   say(`\npreparing data in ${TMP} ...`);
   let t = performance.now();
-  const big = want(1) ? await randomFile(path.join(TMP, "big.bin"), results.config.bigSize) : null;
-  const mem = want(6) ? await randomFile(path.join(TMP, "mem.bin"), results.config.memSize) : null;
+  const big = want(1) ? await randomFile(path.join(TMP, "big.bin"), CFG.bigSize) : null;
+  const mem = want(6) ? await randomFile(path.join(TMP, "mem.bin"), CFG.memSize) : null;
   const layouts = [];
-  if (want(4)) for (let i = 0; i < results.config.skopeoRuns; i++) layouts.push(await bigLayout(path.join(TMP, `layout-${i}`), results.config.bigSize, "t"));
+  if (want(4)) for (let i = 0; i < CFG.skopeoRuns; i++) layouts.push(await bigLayout(path.join(TMP, `layout-${i}`), CFG.bigSize, "t"));
   const prepared = [big && `${BIG_LABEL} blob`, mem && `${MEM_LABEL} blob`, layouts.length && `${layouts.length} OCI layouts with a ${BIG_LABEL} gzip layer`].filter(Boolean);
   say(`  ${prepared.length ? prepared.join(", ") : "nothing (the sections that run make their own data)"}: ${fmtS(performance.now() - t)}`);
 
