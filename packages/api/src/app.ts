@@ -63,14 +63,25 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
 
 async function run({ route, request, url, params }: MatchedRoute, authorize: Authorize, deps: ReadDeps): Promise<Response> {
   const head = request.method === "HEAD";
+  let path: "edge" | "origin" | undefined;
+  let response: Response;
   try {
     const repository = (params.name !== undefined ? parseRepositoryName(params.name) : "") as RepositoryName;
     const grant = await authorize(request, accessFor(route.need, repository));
     const parsed: RouteRequest = { request, url, head, params, repository, grant };
-    return await (route.reads ? route.handler(parsed, deps) : route.handler(parsed, deps as AppDeps));
+    if (!route.reads) return await route.handler(parsed, deps as AppDeps);
+    if (route.edge && deps.edge) path = grant.mayPush || wantsOrigin(request) ? "origin" : "edge";
+    response = await route.handler(parsed, path === "edge" ? { ...deps, stores: deps.edge! } : deps);
   } catch (e) {
-    return errorResponse(e, head);
+    response = errorResponse(e, head);
   }
+  if (path) response.headers.set("X-Read-Path", path);
+  return response;
+}
+
+/** `Cache-Control: no-cache` (or `max-age=0`): the client asks for the strongly consistent answer. */
+function wantsOrigin(request: Request): boolean {
+  return /(?:^|,)\s*(?:no-cache|max-age=0)\s*(?:,|$)/i.test(request.headers.get("Cache-Control") ?? "");
 }
 
 function accessFor(need: Need, repository: RepositoryName): Access {
@@ -104,15 +115,16 @@ export function errorResponse(e: unknown, head = false): Response {
   return response;
 }
 
-const everything: Grant = { canPull: () => true, pullable: "any" };
+const readsOnly: Grant = { canPull: () => true, pullable: "any", mayPush: false };
+const everything: Grant = { ...readsOnly, mayPush: true };
 
 /** Reads for everyone, writes for nobody: the safe default when no auth is configured. */
 export const readOnlyAuthorize: Authorize = async (_request, access) => {
   if (access.type === "repository" && access.actions.some((a) => a !== "pull")) {
     throw new OciError("DENIED", { detail: "this registry accepts no writes without authentication" });
   }
-  return everything;
+  return readsOnly;
 };
 
-/** Everything for everyone: only for local development, when explicitly switched on. */
+/** Everything for everyone (so every read is strongly consistent): only for local development, when switched on. */
 export const openAuthorize: Authorize = async () => everything;

@@ -22,11 +22,18 @@ export interface Grant {
    * the only places a mount without `from` may take a blob from; `"any"` when access is not restricted.
    */
   readonly pullable: readonly RepositoryName[] | "any";
+  /**
+   * May the caller push to the route's repository? Such a caller (the CI that just pushed) reads its own writes:
+   * its reads go to the strongly consistent index, never the edge.
+   */
+  readonly mayPush: boolean;
 }
 
 /** What the read routes need (GET and HEAD of manifests, blobs, tags, referrers, catalog): the read roles. */
 export interface ReadDeps {
   stores: ReadStores;
+  /** The read roles served from the edge index, for routes marked `edge` (absent: every read is the stores'). */
+  edge?: ReadStores;
 }
 
 /** What the whole /v2 API needs: the read and the write roles. */

@@ -27,6 +27,11 @@ interface Endpoint {
 export interface ReadRoute extends Endpoint {
   handler: Handler<ReadDeps>;
   reads: true;
+  /**
+   * May be served from the edge index (`ReadDeps.edge`) to a caller who may not push to the repository and
+   * did not ask for `Cache-Control: no-cache` (STORAGE.md "The edge read path"); `X-Read-Path` says which.
+   */
+  edge?: boolean;
 }
 
 /** A route whose handler needs the write roles too. */
@@ -45,8 +50,8 @@ export type Route = ReadRoute | WriteRoute;
 export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/v2/", handler: apiVersion, need: "none", reads: true },
   { method: "GET", path: "/v2/_catalog", handler: listRepositories, need: "catalog", reads: true },
-  { method: "GET", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, countsAsPull: true, cacheableByDigest: true },
-  { method: "HEAD", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, countsAsPull: true },
+  { method: "GET", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, edge: true, countsAsPull: true, cacheableByDigest: true },
+  { method: "HEAD", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, edge: true, countsAsPull: true },
   { method: "PUT", path: "/v2/:name+/manifests/:reference", handler: putManifest, need: "push" },
   { method: "DELETE", path: "/v2/:name+/manifests/:reference", handler: deleteManifest, need: "delete" },
   { method: "POST", path: "/v2/:name+/blobs/uploads/", handler: startUpload, need: "push" },
@@ -54,8 +59,8 @@ export const ROUTES: readonly Route[] = [
   { method: "PATCH", path: "/v2/:name+/blobs/uploads/:id", handler: appendChunk, need: "push" },
   { method: "PUT", path: "/v2/:name+/blobs/uploads/:id", handler: finishUpload, need: "push" },
   { method: "DELETE", path: "/v2/:name+/blobs/uploads/:id", handler: cancelUpload, need: "push" },
-  { method: "GET", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, cacheableByDigest: true },
-  { method: "HEAD", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true },
+  { method: "GET", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, edge: true, cacheableByDigest: true },
+  { method: "HEAD", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, edge: true },
   { method: "DELETE", path: "/v2/:name+/blobs/:digest", handler: deleteBlob, need: "delete" },
   { method: "GET", path: "/v2/:name+/tags/list", handler: listTags, need: "pull", reads: true },
   { method: "GET", path: "/v2/:name+/referrers/:digest", handler: listReferrers, need: "pull", reads: true },

@@ -44,14 +44,16 @@ export function tokenAuthorize(options: TokenAuthOptions): Authorize {
     if (access.type === "catalog" && !allowedActions(claims, "registry", "catalog").includes("*")) {
       throw challenge(options, scope, "insufficient scope", true);
     }
+    let mayPush = false;
     if (access.type === "repository") {
       const granted = allowedActions(claims, "repository", access.repository);
       if (!access.actions.every((a) => granted.includes(a))) {
         throw challenge(options, scope, "insufficient scope", true);
       }
+      mayPush = granted.includes("push");
     }
     const pullable = repositoriesAllowing(claims, "pull").filter(isRepositoryName) as RepositoryName[];
-    return { canPull: (repository: RepositoryName) => pullable.includes(repository), pullable };
+    return { canPull: (repository: RepositoryName) => pullable.includes(repository), pullable, mayPush };
   };
 }
 

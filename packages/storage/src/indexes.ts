@@ -1,5 +1,6 @@
 import type { RepositoryName } from "@registry/core";
-import type { CatalogIndex, RepositoryIndex } from "./repository-index";
+import type { CatalogIndex } from "./catalog-index";
+import type { RepositoryIndex } from "./repository-index";
 
 /** The Durable Object namespaces of the index (bindings REPOSITORY_INDEX and CATALOG). */
 export interface IndexNamespaces {

@@ -19,14 +19,16 @@ import { INLINE_LIMIT, type IndexedManifest } from "./repository-index";
  * object; only a manifest over INLINE_LIMIT bytes is also read from R2.
  */
 export class DoManifestStore implements ManifestStore {
+  /** `backfill`: this store is the edge read path's origin, so what a read finds is published to the edge again. */
   constructor(
     private readonly indexes: Indexes,
     private readonly bucket: R2Bucket,
+    private readonly backfill = false,
   ) {}
 
   /** The manifest with its bytes; looked up by tag, also when the tag was last set or confirmed (`taggedAt`). */
   async get(repository: RepositoryName, ref: ManifestRef): Promise<(ManifestContent & { taggedAt?: number }) | null> {
-    const row = await this.indexes.repository(repository).manifest(lookup(ref), true);
+    const row = await this.indexes.repository(repository).manifest(lookup(ref), true, this.backfill);
     if (!row) return null;
     let bytes = row.bytes;
     if (!bytes) {
@@ -39,7 +41,7 @@ export class DoManifestStore implements ManifestStore {
   }
 
   async stat(repository: RepositoryName, ref: ManifestRef): Promise<ManifestInfo | null> {
-    const row = await this.indexes.repository(repository).manifest(lookup(ref), false);
+    const row = await this.indexes.repository(repository).manifest(lookup(ref), false, this.backfill);
     return row ? info(row) : null;
   }
 
@@ -76,7 +78,7 @@ export class DoManifestStore implements ManifestStore {
   }
 
   async deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean> {
-    return this.indexes.repository(repository).deleteTag(tag);
+    return (await this.indexes.repository(repository).deleteTag(tag)).deleted;
   }
 
   async deleteManifest(repository: RepositoryName, digest: Digest): Promise<boolean> {

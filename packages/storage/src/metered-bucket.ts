@@ -7,6 +7,10 @@
 export interface StorageOps {
   /** Calls to Durable Objects (the index). */
   doCalls: number;
+  /** Reads of the edge index (KV `get`, `getWithMetadata`, `list`). */
+  kvReads: number;
+  /** Writes to the edge index: made by the request, or queued by the index calls it made (their `edgeWrites`). */
+  kvWrites: number;
   classA: number;
   classB: number;
   deletes: number;
@@ -15,12 +19,12 @@ export interface StorageOps {
 }
 
 export function newStorageOps(): StorageOps {
-  return { doCalls: 0, classA: 0, classB: 0, deletes: 0, bytesWritten: 0, bytesRead: 0 };
+  return { doCalls: 0, kvReads: 0, kvWrites: 0, classA: 0, classB: 0, deletes: 0, bytesWritten: 0, bytesRead: 0 };
 }
 
-/** `X-Storage-Ops` header value: `do=1, r2-a=1, r2-b=2, r2-delete=0, r2-written=123, r2-read=0`. */
+/** `X-Storage-Ops` header value: `do=1, kv-read=0, kv-write=0, r2-a=1, r2-b=2, r2-delete=0, r2-written=123, r2-read=0`. */
 export function formatStorageOps(ops: StorageOps): string {
-  return `do=${ops.doCalls}, r2-a=${ops.classA}, r2-b=${ops.classB}, r2-delete=${ops.deletes}, r2-written=${ops.bytesWritten}, r2-read=${ops.bytesRead}`;
+  return `do=${ops.doCalls}, kv-read=${ops.kvReads}, kv-write=${ops.kvWrites}, r2-a=${ops.classA}, r2-b=${ops.classB}, r2-delete=${ops.deletes}, r2-written=${ops.bytesWritten}, r2-read=${ops.bytesRead}`;
 }
 
 /** A view of `bucket` that adds every operation to `ops`. */
@@ -81,9 +85,33 @@ function meterUpload(upload: R2MultipartUpload, ops: StorageOps): R2MultipartUpl
   } as R2MultipartUpload;
 }
 
+/** A view of a KV namespace that adds every operation to `ops`. */
+export function meterKv(kv: KVNamespace, ops: StorageOps): KVNamespace {
+  const read =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    (...args: A) => {
+      ops.kvReads++;
+      return f(...args);
+    };
+  const write =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    (...args: A) => {
+      ops.kvWrites++;
+      return f(...args);
+    };
+  return {
+    get: read(kv.get.bind(kv)),
+    getWithMetadata: read(kv.getWithMetadata.bind(kv)),
+    list: read(kv.list.bind(kv)),
+    put: write(kv.put.bind(kv)),
+    delete: write(kv.delete.bind(kv)),
+  } as unknown as KVNamespace;
+}
+
 /**
  * A view of a Durable Object namespace whose stubs count every RPC call in `ops` (one call = one
- * round trip to the object, whatever it does inside).
+ * round trip to the object, whatever it does inside), and the edge-index writes a call reports it queued
+ * (a result with a numeric `edgeWrites`).
  */
 export function meterNamespace<T extends Rpc.DurableObjectBranded | undefined>(
   ns: DurableObjectNamespace<T>,
@@ -100,7 +128,11 @@ export function meterNamespace<T extends Rpc.DurableObjectBranded | undefined>(
           if (typeof t[prop] !== "function") return t[prop];
           return (...args: unknown[]) => {
             ops.doCalls++;
-            return t[prop]!(...args);
+            return Promise.resolve(t[prop]!(...args)).then((result) => {
+              const queued = (result as { edgeWrites?: unknown } | null)?.edgeWrites;
+              if (typeof queued === "number") ops.kvWrites += queued;
+              return result;
+            });
           };
         },
       });

@@ -15,24 +15,25 @@ interface Found {
  * call; a GET is the index call (`open`: the blob's record, where its bytes are) and the R2 read (`read`).
  */
 export class R2BlobStore implements BlobStore {
+  /** `backfill`: this store is the edge read path's origin, so what a read finds is published to the edge again. */
   constructor(
     private readonly bucket: R2Bucket,
     private readonly indexes: Indexes,
+    private readonly backfill = false,
   ) {}
 
   async stat(repository: RepositoryName, digest: Digest): Promise<BlobInfo | null> {
-    const record = await this.indexes.repository(repository).blob(digest);
+    const record = await this.indexes.repository(repository).blob(digest, this.backfill);
     return record ? { digest, size: record.size } : null;
   }
 
   async open(repository: RepositoryName, digest: Digest): Promise<OpenBlob | null> {
-    const record = await this.indexes.repository(repository).blob(digest);
-    if (!record) return null;
-    return { digest, size: record.size, read: (range) => readBlob(this.bucket, record, range) };
+    const record = await this.indexes.repository(repository).blob(digest, this.backfill);
+    return record ? openRecord(this.bucket, digest, record) : null;
   }
 
   async delete(repository: RepositoryName, digest: Digest): Promise<boolean> {
-    return this.indexes.repository(repository).unlinkBlob(digest);
+    return (await this.indexes.repository(repository).unlinkBlob(digest)).deleted;
   }
 
   async mount(to: RepositoryName, digest: Digest, sources: MountSources): Promise<BlobInfo | null> {
@@ -56,4 +57,9 @@ export class R2BlobStore implements BlobStore {
     const obj = await this.bucket.get(keys.blob(digest));
     return obj ? { source: null, record: parseBlobRecord(await obj.text()) } : null;
   }
+}
+
+/** A blob whose record is known, ready to read from the bucket (no bytes read yet). */
+export function openRecord(bucket: R2Bucket, digest: Digest, record: BlobRecord): OpenBlob {
+  return { digest, size: record.size, read: (range) => readBlob(bucket, record, range) };
 }

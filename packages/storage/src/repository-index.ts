@@ -1,6 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Descriptor } from "@registry/core";
 import type { BlobRecord } from "./blob-record";
+import { page, type CatalogIndex } from "./catalog-index";
+import { parseEdgeKey, type EdgeEntry } from "./edge-keys";
+import { EdgeOutbox } from "./edge-outbox";
+import { heldEntries, indexTruth } from "./edge-truth";
 
 /**
  * One Durable Object per repository (named by the repository): the strongly consistent index of its
@@ -10,6 +14,10 @@ import type { BlobRecord } from "./blob-record";
  *
  * Manifests up to INLINE_LIMIT bytes are kept in the row (SQLite rows are limited to 2 MB); larger ones
  * (up to core's 4 MiB) live in R2 and the row says so.
+ *
+ * With an edge index (binding EDGE_INDEX), every change also marks the KV keys it touched, in its transaction,
+ * and the object publishes them after the commit (EdgeOutbox): writes report how many KV writes they queued
+ * (`edgeWrites`); a read asked to `publish` backfills a key the edge was missing.
  */
 export const INLINE_LIMIT = 1024 * 1024;
 
@@ -56,17 +64,33 @@ const SCHEMA = `
 
 type Row = Record<string, SqlStorageValue>;
 
-export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNamespace<CatalogIndex> }> {
-  private readonly sql: SqlStorage;
+/** The bindings the index uses: the catalog, and the edge index when the worker has one. */
+export interface IndexEnv {
+  CATALOG: DurableObjectNamespace<CatalogIndex>;
+  EDGE_INDEX?: KVNamespace;
+}
 
-  constructor(ctx: DurableObjectState, env: { CATALOG: DurableObjectNamespace<CatalogIndex> }) {
+/** A write's outcome: `edgeWrites` = KV writes it queued for the edge index (0 without one). */
+export interface IndexWrite {
+  edgeWrites: number;
+}
+
+export class RepositoryIndex extends DurableObject<IndexEnv> {
+  private readonly sql: SqlStorage;
+  private readonly outbox: EdgeOutbox;
+
+  constructor(ctx: DurableObjectState, env: IndexEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    this.outbox = new EdgeOutbox(ctx.storage, env.EDGE_INDEX, indexTruth(this.sql));
   }
 
-  /** The manifest a tag or digest names, with its bytes when `withBytes`. */
-  manifest(ref: { tag?: string; digest?: string }, withBytes: boolean): IndexedManifest | null {
+  /**
+   * The manifest a tag or digest names, with its bytes when `withBytes`; `publish`: the edge index lacked it
+   * (an edge read's miss), so its key is published again (backfilled).
+   */
+  manifest(ref: { tag?: string; digest?: string }, withBytes: boolean, publish = false): IndexedManifest | null {
     const cols = withBytes ? "m.digest, m.media_type, m.size, m.bytes" : "m.digest, m.media_type, m.size";
     const rows = ref.tag
       ? this.sql.exec(
@@ -83,6 +107,7 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
       bytes: withBytes && row.bytes ? new Uint8Array(row.bytes as ArrayBuffer) : null,
     };
     if (ref.tag) found.taggedAt = row.checked_at as number;
+    if (publish) this.backfill(ref.tag ? { kind: "tag", ref: ref.tag } : { kind: "manifest", ref: found.digest });
     return found;
   }
 
@@ -97,8 +122,8 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
   }
 
   /** Stores a manifest and (optionally) points a tag at it, in one transaction. */
-  async putManifest(repository: string, m: IndexedManifestWrite, tag?: string): Promise<void> {
-    this.ctx.storage.transactionSync(() => {
+  async putManifest(repository: string, m: IndexedManifestWrite, tag?: string): Promise<IndexWrite> {
+    const edgeWrites = this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `INSERT INTO manifests (digest, media_type, size, bytes, subject, referrer) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (digest) DO UPDATE SET media_type = excluded.media_type, size = excluded.size,
@@ -119,8 +144,13 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
           Date.now(),
         );
       }
+      const touched: EdgeEntry[] = [{ kind: "manifest", repository, ref: m.digest }];
+      if (tag) touched.push({ kind: "tag", repository, ref: tag });
+      return this.outbox.mark(touched);
     });
+    void this.outbox.publish();
     await this.register(repository);
+    return { edgeWrites };
   }
 
   /** Records that `tag` was found still pointing at `digest` (a pull-through cache revalidating it). */
@@ -128,19 +158,33 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
     this.sql.exec("UPDATE tags SET checked_at = ? WHERE name = ? AND digest = ?", Date.now(), tag, digest);
   }
 
-  deleteTag(tag: string): boolean {
-    return this.sql.exec("DELETE FROM tags WHERE name = ?", tag).rowsWritten > 0;
+  /** Deletes a tag; answers once the edge index has been told (or the retry is scheduled). */
+  async deleteTag(tag: string): Promise<IndexWrite & { deleted: boolean }> {
+    const out = this.ctx.storage.transactionSync(() => {
+      const deleted = this.sql.exec("DELETE FROM tags WHERE name = ?", tag).rowsWritten > 0;
+      return { deleted, edgeWrites: deleted ? this.mark([{ kind: "tag", ref: tag }]) : 0 };
+    });
+    await this.outbox.publish();
+    return out;
   }
 
-  /** Deletes a manifest and every tag pointing at it, atomically. Returns whether its bytes live in R2. */
-  deleteManifest(digest: string): { deleted: boolean; external: boolean } {
-    return this.ctx.storage.transactionSync(() => {
+  /**
+   * Deletes a manifest and every tag pointing at it, atomically; answers once the edge index has been told.
+   * Returns whether its bytes live in R2.
+   */
+  async deleteManifest(digest: string): Promise<IndexWrite & { deleted: boolean; external: boolean }> {
+    const out = this.ctx.storage.transactionSync(() => {
       const row = this.sql.exec("SELECT bytes IS NULL AS external FROM manifests WHERE digest = ?", digest).toArray()[0];
-      if (!row) return { deleted: false, external: false };
+      if (!row) return { deleted: false, external: false, edgeWrites: 0 };
+      const tags = this.sql.exec("SELECT name FROM tags WHERE digest = ?", digest).toArray();
       this.sql.exec("DELETE FROM tags WHERE digest = ?", digest);
       this.sql.exec("DELETE FROM manifests WHERE digest = ?", digest);
-      return { deleted: true, external: Boolean(row.external) };
+      const touched: Omit<EdgeEntry, "repository">[] = tags.map((t) => ({ kind: "tag", ref: t.name as string }));
+      const edgeWrites = this.mark([...touched, { kind: "manifest", ref: digest }]);
+      return { deleted: true, external: Boolean(row.external), edgeWrites };
     });
+    await this.outbox.publish();
+    return out;
   }
 
   /** Tags in lexical (byte) order after `last`; null when the repository has never held a manifest. */
@@ -166,23 +210,75 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
     return { items: items.slice(0, n), more: items.length > n };
   }
 
-  /** The repository's link to a blob: where its bytes are. */
-  blob(digest: string): BlobRecord | null {
+  /** The repository's link to a blob: where its bytes are; `publish` as for `manifest`. */
+  blob(digest: string, publish = false): BlobRecord | null {
     const row = this.sql.exec("SELECT record FROM blobs WHERE digest = ?", digest).toArray()[0];
+    if (row && publish) this.backfill({ kind: "blob", ref: digest });
     return row ? (JSON.parse(row.record as string) as BlobRecord) : null;
   }
 
-  linkBlob(digest: string, record: BlobRecord): void {
-    this.sql.exec(
-      "INSERT INTO blobs (digest, size, record) VALUES (?, ?, ?) ON CONFLICT (digest) DO UPDATE SET record = excluded.record",
-      digest,
-      record.size,
-      JSON.stringify(record),
-    );
+  linkBlob(digest: string, record: BlobRecord): IndexWrite {
+    const edgeWrites = this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        "INSERT INTO blobs (digest, size, record) VALUES (?, ?, ?) ON CONFLICT (digest) DO UPDATE SET record = excluded.record",
+        digest,
+        record.size,
+        JSON.stringify(record),
+      );
+      return this.mark([{ kind: "blob", ref: digest }]);
+    });
+    void this.outbox.publish();
+    return { edgeWrites };
   }
 
-  unlinkBlob(digest: string): boolean {
-    return this.sql.exec("DELETE FROM blobs WHERE digest = ?", digest).rowsWritten > 0;
+  /** Removes the link; answers once the edge index has been told. */
+  async unlinkBlob(digest: string): Promise<IndexWrite & { deleted: boolean }> {
+    const out = this.ctx.storage.transactionSync(() => {
+      const deleted = this.sql.exec("DELETE FROM blobs WHERE digest = ?", digest).rowsWritten > 0;
+      return { deleted, edgeWrites: deleted ? this.mark([{ kind: "blob", ref: digest }]) : 0 };
+    });
+    await this.outbox.publish();
+    return out;
+  }
+
+  /**
+   * Repairs the edge index from this index (the reconciler): marks every key the index holds and every key the
+   * edge holds for this repository (`edgeKeys`, listed by the caller), so each is published with the truth —
+   * rewritten, or deleted when the index no longer holds it. Returns how many keys were marked.
+   */
+  reconcile(edgeKeys: readonly string[]): IndexWrite {
+    const edgeWrites = this.ctx.storage.transactionSync(() => {
+      const held = heldEntries(this.sql);
+      const seen = edgeKeys.map(parseEdgeKey).filter((e): e is EdgeEntry => e !== null && e.repository === this.name());
+      return this.mark(held) + this.outbox.mark(seen);
+    });
+    void this.outbox.publish();
+    return { edgeWrites };
+  }
+
+  /** Keys still waiting to be published to the edge index. */
+  edgePending(): number {
+    return this.outbox.count();
+  }
+
+  override async alarm(): Promise<void> {
+    await this.outbox.alarm();
+  }
+
+  /** Marks keys of this repository in the outbox (inside the caller's transaction). */
+  private mark(entries: readonly Omit<EdgeEntry, "repository">[]): number {
+    const repository = this.name();
+    return repository ? this.outbox.mark(entries.map((e) => ({ ...e, repository }))) : 0;
+  }
+
+  private backfill(entry: Omit<EdgeEntry, "repository">): void {
+    const repository = this.name();
+    if (repository) this.outbox.backfill({ ...entry, repository });
+  }
+
+  /** The repository's name: the object's own name (from `idFromName`), else the one the catalog recorded. */
+  private name(): string | undefined {
+    return this.ctx.id.name ?? (this.sql.exec("SELECT value FROM meta WHERE key = 'name'").toArray()[0]?.value as string | undefined);
   }
 
   private known(): boolean {
@@ -195,30 +291,4 @@ export class RepositoryIndex extends DurableObject<{ CATALOG: DurableObjectNames
     await this.env.CATALOG.get(this.env.CATALOG.idFromName("catalog")).add(name);
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('name', ?)", name);
   }
-}
-
-/** The catalog: one Durable Object listing every repository that has received a manifest. */
-export class CatalogIndex extends DurableObject<Record<string, unknown>> {
-  private readonly sql: SqlStorage;
-
-  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS repositories (name TEXT PRIMARY KEY)");
-  }
-
-  add(name: string): void {
-    this.sql.exec("INSERT OR IGNORE INTO repositories (name) VALUES (?)", name);
-  }
-
-  list(n: number, last?: string): NamePage {
-    const rows = this.sql
-      .exec("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?", last ?? "", n + 1)
-      .toArray();
-    return page(rows.map((r) => r.name as string), n);
-  }
-}
-
-function page(items: string[], n: number): NamePage {
-  return { items: items.slice(0, n), more: items.length > n };
 }

@@ -10,10 +10,18 @@ import {
 import { serviceVerifier } from "@registry/token";
 import { pullLimit } from "@registry/ratelimit";
 import {
+  createEdgeStores,
+  createMeteredEdgeStores,
   createMeteredStores,
   createStores,
+  edgeTiming,
   formatStorageOps,
+  Indexes,
+  IsolateCache,
   newStorageOps,
+  reconcileEdge,
+  type EdgeCacheValue,
+  type EdgeIndex,
 } from "@registry/storage";
 
 export { CatalogIndex, RepositoryIndex } from "@registry/storage";
@@ -44,18 +52,45 @@ function authorizeFor(env: Env): Authorize {
   return tokenAuth.authorize;
 }
 
+let edgeIndex: { env: Env; index: EdgeIndex | undefined } | undefined;
+
+/**
+ * The edge index (KV binding EDGE_INDEX) with this isolate's cache of it, and the staleness bound EDGE_STALENESS
+ * (seconds, default 60); undefined without the binding (every read then goes to the Durable Objects).
+ */
+function edgeFor(env: Env): EdgeIndex | undefined {
+  if (edgeIndex?.env !== env) {
+    const timing = edgeTiming(env.EDGE_STALENESS ? Number(env.EDGE_STALENESS) : undefined);
+    const index = env.EDGE_INDEX ? { kv: env.EDGE_INDEX, timing, cache: new IsolateCache<EdgeCacheValue>(timing.isolateTtlSec * 1000) } : undefined;
+    edgeIndex = { env, index };
+  }
+  return edgeIndex.index;
+}
+
 /** Wiring only: bindings → stores → the /v2 app. Built once per isolate. */
 function appFor(env: Env): RegistryApp {
   if (cached?.env !== env) {
-    cached = { env, app: createRegistryApp({ stores: createStores(env.REGISTRY_BUCKET, namespaces(env)), authorize: authorizeFor(env) }) };
+    const edge = edgeFor(env);
+    const stores = createStores(env.REGISTRY_BUCKET, namespaces(env));
+    const app = createRegistryApp({
+      stores,
+      ...(edge ? { edge: createEdgeStores(env.REGISTRY_BUCKET, namespaces(env), edge) } : {}),
+      authorize: authorizeFor(env),
+    });
+    cached = { env, app };
   }
   return cached.app;
 }
 
-/** The same app over a bucket that counts this one request's storage work. */
+/** The same app over stores that count this one request's storage work (the isolate's edge cache is shared). */
 async function meteredFetch(request: Request, env: Env, around: readonly RouteMiddleware[]): Promise<Response> {
   const ops = newStorageOps();
-  const app = createRegistryApp({ stores: createMeteredStores(env.REGISTRY_BUCKET, namespaces(env), ops), authorize: authorizeFor(env) });
+  const edge = edgeFor(env);
+  const app = createRegistryApp({
+    stores: createMeteredStores(env.REGISTRY_BUCKET, namespaces(env), ops),
+    ...(edge ? { edge: createMeteredEdgeStores(env.REGISTRY_BUCKET, namespaces(env), edge, ops) } : {}),
+    authorize: authorizeFor(env),
+  });
   const response = await app.fetch(request, undefined, around);
   response.headers.set("X-Storage-Ops", formatStorageOps(ops));
   return response;
@@ -73,5 +108,12 @@ export default {
   fetch(request: Request, env: Env): Promise<Response> {
     const around = pullLimits(env);
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
+  },
+
+  /** The Cron Trigger: one bounded step of the edge index's reconciler (packages/storage reconcileEdge). */
+  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    if (!env.EDGE_INDEX) return;
+    const report = await reconcileEdge(env.EDGE_INDEX, new Indexes(namespaces(env)));
+    console.log(JSON.stringify({ event: "edge-reconcile", ...report }));
   },
 } satisfies ExportedHandler<Env>;
