@@ -1,5 +1,6 @@
 export type { Access, AppDeps, Authorize, Grant, Handler, RouteRequest } from "./context";
 export { createRegistryApp, errorResponse, openAuthorize, readOnlyAuthorize } from "./app";
+export { bodyLimit, bodyTooLarge, parseBodyLimit } from "./body-limit";
 export type { AppOptions, RegistryApp } from "./app";
 export { READ_ROUTES, ROUTES, requestedDigest, routeMatcher } from "./routes";
 export type { MatchedRoute, Method, Need, Route, RouteMiddleware } from "./routes";

@@ -31,7 +31,13 @@ export class SegmentWriter {
       await this.bucket.resumeMultipartUpload(open.key, open.uploadId).abort();
       return;
     }
-    await this.bucket.resumeMultipartUpload(open.key, open.uploadId).complete(open.parts);
+    try {
+      await this.bucket.resumeMultipartUpload(open.key, open.uploadId).complete(open.parts);
+    } catch (e) {
+      // Already completed by an earlier chunk that closed it, then failed (a body over the limit, a client gone)
+      // before its session was saved: the object holds exactly these parts, so the segment is there.
+      if ((await this.bucket.head(open.key))?.size !== open.size) throw e;
+    }
     state.segments.push({ key: open.key, size: open.size });
   }
 
