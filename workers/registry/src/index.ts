@@ -1,6 +1,8 @@
 import {
+  bodyLimit,
   createRegistryApp,
   openAuthorize,
+  parseBodyLimit,
   readOnlyAuthorize,
   tokenAuthorize,
   type Authorize,
@@ -104,9 +106,15 @@ function pullLimits(env: Env): RouteMiddleware[] {
   return [pullLimit({ counters: env.PULL_COUNTER, anonymousLimit: limit, accountLimit: limit, windowSec })];
 }
 
+/** The request body limit (MAX_REQUEST_BODY bytes; empty = none): 413 over it, OCI-Chunk-Max-Length on a new upload. */
+function bodyLimits(env: Env): RouteMiddleware[] {
+  const limit = parseBodyLimit(env.MAX_REQUEST_BODY);
+  return limit === undefined ? [] : [bodyLimit(limit)];
+}
+
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
-    const around = pullLimits(env);
+    const around = [...bodyLimits(env), ...pullLimits(env)];
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },
 
