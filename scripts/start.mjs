@@ -5,7 +5,8 @@
 // STATE_DIR (.state); ANONYMOUS_PULL (repository patterns anyone may pull, default "*");
 // REGISTRY_AUTH=off (no token auth and writes open to anyone — benchmarks and experiments only);
 // STORAGE_METRICS=on (X-Storage-Ops on every response); BODY_IDLE_TIMEOUT (seconds a request body may send
-// nothing before it is answered 408, default 30);
+// nothing before it is answered 408, default 30); MAX_REQUEST_BODY (bytes: bodies over it get 413, as on
+// Cloudflare's edge — e.g. 100000000 for the Free/Pro plans' 100 MB; push big layers with `pnpm push`; default none);
 // mirror: MIRROR_UPSTREAMS (JSON, see workers/mirror/wrangler.toml), MIRROR_DEFAULT_UPSTREAM, MIRROR_TAG_TTL,
 // MIRROR_RATE_LIMIT (anonymous pulls per window), MIRROR_RATE_WINDOW (seconds), MIRROR_UPSTREAM_TIMEOUT (seconds
 // an upstream may keep the mirror waiting, default 30).
@@ -30,6 +31,7 @@ const system = await startSystem({
   anonymousPull: env.ANONYMOUS_PULL,
   storageMetrics: env.STORAGE_METRICS === "on",
   bodyIdleMs: number(env.BODY_IDLE_TIMEOUT) === undefined ? undefined : number(env.BODY_IDLE_TIMEOUT) * 1000,
+  maxRequestBody: number(env.MAX_REQUEST_BODY),
   mirror: {
     upstreams: env.MIRROR_UPSTREAMS,
     defaultUpstream: env.MIRROR_DEFAULT_UPSTREAM,

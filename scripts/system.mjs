@@ -51,8 +51,10 @@ function localAuthSecrets(stateDir) {
  *   mirror?: { upstreams?: string, defaultUpstream?: string, tagTtl?: number, anonymousLimit?: number, windowSec?: number, upstreamTimeout?: number },
  *   log?: boolean,
  *   bodyIdleMs?: number,
+ *   maxRequestBody?: number,
  * }} opts  auth (default true): Docker token auth on the registry; false: no tokens, writes per writeAccess.
  *   bodyIdleMs: how long a request body may stay idle before the front answers 408 (default 30 s).
+ *   maxRequestBody: the registry's request body limit in bytes (MAX_REQUEST_BODY; default none), as Cloudflare's edge.
  * @returns {Promise<{ urls: Record<string, string>, adminToken: string, mf: Miniflare, stop: () => Promise<void> }>}
  */
 export async function startSystem(opts = {}) {
@@ -75,6 +77,7 @@ export async function startSystem(opts = {}) {
       AUTH_REALM: auth ? `${urls.auth}/token` : "",
       WRITE_ACCESS: opts.writeAccess ?? "closed",
       STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
+      MAX_REQUEST_BODY: opts.maxRequestBody ? String(opts.maxRequestBody) : "",
     },
     auth: {
       SIGNING_KEYS: secrets.signingKeys,
