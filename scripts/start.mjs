@@ -4,7 +4,8 @@
 // Environment: REGISTRY_PORT (5080), AUTH_PORT (5081), MIRROR_PORT (5082) — 0 picks a free port;
 // STATE_DIR (.state); ANONYMOUS_PULL (repository patterns anyone may pull, default "*");
 // REGISTRY_AUTH=off (no token auth and writes open to anyone — benchmarks and experiments only);
-// STORAGE_METRICS=on (X-Storage-Ops on every response); BODY_IDLE_TIMEOUT (seconds a request body may send
+// STORAGE_METRICS=on (X-Storage-Ops on every response); EDGE_STALENESS (seconds a moved tag or a deletion may take to
+// reach anonymous and pull-only reads, default 60); BODY_IDLE_TIMEOUT (seconds a request body may send
 // nothing before it is answered 408, default 30); MAX_REQUEST_BODY (bytes: bodies over it get 413, as on
 // Cloudflare's edge — e.g. 100000000 for the Free/Pro plans' 100 MB; push big layers with `pnpm push`; default none);
 // mirror: MIRROR_UPSTREAMS (JSON, see workers/mirror/wrangler.toml), MIRROR_DEFAULT_UPSTREAM, MIRROR_TAG_TTL,
@@ -32,6 +33,7 @@ const system = await startSystem({
   storageMetrics: env.STORAGE_METRICS === "on",
   bodyIdleMs: number(env.BODY_IDLE_TIMEOUT) === undefined ? undefined : number(env.BODY_IDLE_TIMEOUT) * 1000,
   maxRequestBody: number(env.MAX_REQUEST_BODY),
+  edgeStaleness: number(env.EDGE_STALENESS),
   mirror: {
     upstreams: env.MIRROR_UPSTREAMS,
     defaultUpstream: env.MIRROR_DEFAULT_UPSTREAM,

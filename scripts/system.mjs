@@ -51,9 +51,11 @@ function localAuthSecrets(stateDir) {
  *   mirror?: { upstreams?: string, defaultUpstream?: string, tagTtl?: number, anonymousLimit?: number, windowSec?: number, upstreamTimeout?: number },
  *   log?: boolean,
  *   bodyIdleMs?: number,
+ *   edgeStaleness?: number,
  *   maxRequestBody?: number,
  * }} opts  auth (default true): Docker token auth on the registry; false: no tokens, writes per writeAccess.
  *   bodyIdleMs: how long a request body may stay idle before the front answers 408 (default 30 s).
+ *   edgeStaleness: seconds a moved tag or a deletion may take to reach edge reads (EDGE_STALENESS, default 60).
  *   maxRequestBody: the registry's request body limit in bytes (MAX_REQUEST_BODY; default none), as Cloudflare's edge.
  * @returns {Promise<{ urls: Record<string, string>, adminToken: string, mf: Miniflare, stop: () => Promise<void> }>}
  */
@@ -78,6 +80,7 @@ export async function startSystem(opts = {}) {
       WRITE_ACCESS: opts.writeAccess ?? "closed",
       STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
       MAX_REQUEST_BODY: opts.maxRequestBody ? String(opts.maxRequestBody) : "",
+      ...(opts.edgeStaleness !== undefined ? { EDGE_STALENESS: String(opts.edgeStaleness) } : {}),
     },
     auth: {
       SIGNING_KEYS: secrets.signingKeys,
