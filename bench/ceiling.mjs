@@ -36,7 +36,8 @@ export default {
   handleRuntimeStdio: () => undefined,
 });
 const entry = await mf.ready;
-const front = await startFront({ host: "127.0.0.1", port: 0, target: entry });
+// the URL as a string: the front may run in a worker thread (its options are copied across)
+const front = await startFront({ host: "127.0.0.1", port: 0, target: entry.href });
 console.log(`url http://127.0.0.1:${front.address().port}`);
 console.log("ready");
 
