@@ -68,19 +68,15 @@ export async function pushBlob(registry, blob, { chunkSize, stateDir, retries = 
       }
       const error = await errorOf(`PATCH ${blob.digest.slice(0, 19)}… bytes ${session.offset}-${end - 1}`, res);
       if (res.status === 413 || res.status === 403 || res.status === 400) throw Object.assign(error, { fatal: true });
-      if (res.status === 404) {
-        // The session is gone (expired, or the registry restarted without it): start over.
-        state.clear();
-        session = await openSession(registry);
-        state.save(session.location, 0, session.chunk);
-      }
       throw error;
     } catch (e) {
       if (e.fatal || ++failures > retries) throw e;
       const wait = Math.min(30_000, 500 * 2 ** (failures - 1));
       progress.retrying(e, wait);
       await sleep(wait);
-      session = (await sessionStatus(registry, session)) ?? session;
+      // Where the registry stands (unreachable: try the same offset again); a session it forgot starts over.
+      const status = await sessionStatus(registry, session).catch(() => session);
+      session = status ?? (await openSession(registry));
       state.save(session.location, session.offset, session.chunk);
       progress.stored(session.offset);
     }
