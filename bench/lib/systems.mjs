@@ -54,6 +54,7 @@ export async function startOurs(label, { metrics = false, auth = false, env = {}
         ANONYMOUS_PULL: "*",
         STATE_DIR: stateDir,
         STORAGE_METRICS: metrics ? "on" : "off",
+        MAX_REQUEST_BODY: "", // no body limit (one from the caller's environment would refuse the monolithic pushes)
         WRANGLER_SEND_METRICS: "false",
         CLOUDFLARE_CF_FETCH_ENABLED: "false",
         ...env,
