@@ -20,20 +20,27 @@ import { openRecord } from "./r2-blob-store";
 
 /**
  * How stale the edge read path may be: a tag moved (or anything deleted) is seen by every edge read within
- * `stalenessSec` of its commit. Spent in two places: `isolateTtlSec` in an isolate's memory, the rest as KV's
- * own edge cache (`cacheTtl`, which Cloudflare floors at 30 s; KV propagates a write to other locations as
- * their cached copies expire). Locally KV has no edge cache, so only the isolate's share applies.
+ * `stalenessSec` of its commit. The bound is spent in up to three caches, one behind the other:
+ * `isolateTtlSec` in an isolate's memory; for content by digest also `coloTtlSec` in the data centre's Cache API
+ * (free to read, unlike KV); and KV's own edge cache (`kvCacheTtlSec`, which Cloudflare floors at 30 s: KV
+ * propagates a write to other locations as their cached copies expire). Locally KV has no edge cache, so only the
+ * isolate's and the Cache API's shares apply.
  */
 export interface EdgeTiming {
   stalenessSec: number;
   isolateTtlSec: number;
+  coloTtlSec: number;
   kvCacheTtlSec: number;
 }
 
-/** The timing for a staleness bound (default 60 s, as KV's own default cache time). */
+/** KV's floor for `cacheTtl`. */
+const KV_MIN_CACHE_TTL = 30;
+
+/** The timing for a staleness bound (default 60 s, KV's own default cache time). */
 export function edgeTiming(stalenessSec = 60): EdgeTiming {
   const isolateTtlSec = Math.min(5, Math.max(0, stalenessSec));
-  return { stalenessSec, isolateTtlSec, kvCacheTtlSec: Math.max(30, stalenessSec - isolateTtlSec) };
+  const coloTtlSec = Math.max(0, stalenessSec - isolateTtlSec - KV_MIN_CACHE_TTL);
+  return { stalenessSec, isolateTtlSec, coloTtlSec, kvCacheTtlSec: Math.max(KV_MIN_CACHE_TTL, stalenessSec - isolateTtlSec - coloTtlSec) };
 }
 
 /** What an isolate caches: manifests (with bytes) and blob records, under their edge keys. */
@@ -47,6 +54,8 @@ export interface EdgeSources {
   /** The strongly consistent store an edge miss falls back to; it backfills the edge (DoManifestStore with backfill). */
   origin: DoManifestStore;
   cache: IsolateCache<EdgeCacheValue>;
+  /** The data centre's cache (the Cache API), for content by digest; absent: not used. */
+  colo?: Cache;
   timing: EdgeTiming;
 }
 
@@ -65,9 +74,12 @@ export class EdgeManifestReader implements ManifestReader {
     const key = edgeKey(entry);
     const cached = this.s.cache.get(key) as ManifestContent | undefined;
     if (cached) return cached;
-    const found = (await this.fromKv(repository, key)) ?? (await this.s.origin.get(repository, ref));
+    const colo = ref.kind === "digest" ? coloOf(this.s) : undefined;
+    const fromColo = (await colo?.manifest(key)) ?? null;
+    const found = fromColo ?? (await this.fromKv(repository, key)) ?? (await this.s.origin.get(repository, ref));
     if (!found) return null;
     const content: ManifestContent = { digest: found.digest, mediaType: found.mediaType, size: found.size, bytes: found.bytes };
+    if (!fromColo) await colo?.keepManifest(key, content);
     this.s.cache.set(key, content, content.size);
     if (ref.kind === "tag") this.s.cache.set(edgeKey({ kind: "manifest", repository, ref: content.digest }), content, content.size);
     return content;
@@ -129,11 +141,65 @@ export class EdgeBlobReader implements BlobReader {
     const key = edgeKey({ kind: "blob", repository, ref: digest });
     const cached = this.s.cache.get(key) as BlobRecord | undefined;
     if (cached) return cached;
-    const text = await this.s.kv.get(key, { type: "text", cacheTtl: this.s.timing.kvCacheTtlSec });
+    const colo = coloOf(this.s);
+    const fromColo = await colo?.text(key);
+    const text = fromColo ?? (await this.s.kv.get(key, { type: "text", cacheTtl: this.s.timing.kvCacheTtlSec }));
     const record = (text !== null ? parseOrNull(text) : null) ?? (await this.s.indexes.repository(repository).blob(digest, true));
-    if (record) this.s.cache.set(key, record, 64 + 96 * record.segments.length);
+    if (!record) return null;
+    this.s.cache.set(key, record, 64 + 96 * record.segments.length);
+    if (fromColo === null) await colo?.keepText(key, JSON.stringify(record));
     return record;
   }
+}
+
+/** The data centre's cache of content by digest, when there is one and the bound leaves it time. */
+function coloOf(s: EdgeSources): ColoCache | undefined {
+  return s.colo && s.timing.coloTtlSec > 0 ? new ColoCache(s.colo, s.timing.coloTtlSec) : undefined;
+}
+
+/**
+ * Content by digest in the Cache API under an internal URL per edge key, kept `ttlSec` (part of the staleness
+ * bound: a deletion cannot purge other data centres, so an entry must expire in time). Best effort: a failed
+ * read is a miss, a failed write is ignored. (On Cloudflare the Cache API works on a custom domain, not on
+ * workers.dev; there every read is a miss and KV answers.)
+ */
+class ColoCache {
+  constructor(
+    private readonly cache: Cache,
+    private readonly ttlSec: number,
+  ) {}
+
+  async manifest(key: string): Promise<ManifestContent | null> {
+    const res = await this.cache.match(url(key)).catch(() => undefined);
+    const meta = res?.headers.get("X-Edge-Meta");
+    if (!res || !meta) return null;
+    const { digest, mediaType, size } = JSON.parse(meta) as EdgeManifestMeta;
+    return { digest: digest as Digest, mediaType, size, bytes: new Uint8Array(await res.arrayBuffer()) };
+  }
+
+  keepManifest(key: string, m: ManifestContent): Promise<void> {
+    const meta: EdgeManifestMeta = { digest: m.digest, mediaType: m.mediaType, size: m.size };
+    return this.keep(key, m.bytes, { "X-Edge-Meta": JSON.stringify(meta) });
+  }
+
+  async text(key: string): Promise<string | null> {
+    const res = await this.cache.match(url(key)).catch(() => undefined);
+    return res ? res.text() : null;
+  }
+
+  keepText(key: string, text: string): Promise<void> {
+    return this.keep(key, text, {});
+  }
+
+  /** Kept on a miss only (a miss already waited for KV or the Durable Object); a failure is ignored. */
+  private keep(key: string, body: BodyInit, headers: Record<string, string>): Promise<void> {
+    const response = new Response(body, { headers: { ...headers, "Cache-Control": `max-age=${this.ttlSec}` } });
+    return this.cache.put(url(key), response).catch(() => undefined);
+  }
+}
+
+function url(key: string): string {
+  return `https://edge-index.internal/${encodeURIComponent(key)}`;
 }
 
 /** A record the edge holds, or null when it is unreadable (then the Durable Object answers). */

@@ -14,10 +14,14 @@ export interface R2Stores extends RegistryStores {
   manifests: DoManifestStore;
 }
 
-/** The edge index: the KV namespace, the isolate's cache of it (one per isolate) and the staleness bound. */
+/**
+ * The edge index: the KV namespace, the isolate's cache of it (one per isolate), the data centre's cache (Cache
+ * API, for content by digest) and the staleness bound.
+ */
 export interface EdgeIndex {
   kv: KVNamespace;
   cache: IsolateCache<EdgeCacheValue>;
+  colo?: Cache;
   timing: EdgeTiming;
 }
 

@@ -63,7 +63,8 @@ let edgeIndex: { env: Env; index: EdgeIndex | undefined } | undefined;
 function edgeFor(env: Env): EdgeIndex | undefined {
   if (edgeIndex?.env !== env) {
     const timing = edgeTiming(env.EDGE_STALENESS ? Number(env.EDGE_STALENESS) : undefined);
-    const index = env.EDGE_INDEX ? { kv: env.EDGE_INDEX, timing, cache: new IsolateCache<EdgeCacheValue>(timing.isolateTtlSec * 1000) } : undefined;
+    const cache = new IsolateCache<EdgeCacheValue>(timing.isolateTtlSec * 1000);
+    const index = env.EDGE_INDEX ? { kv: env.EDGE_INDEX, timing, cache, colo: caches.default } : undefined;
     edgeIndex = { env, index };
   }
   return edgeIndex.index;

@@ -11,6 +11,7 @@ import {
   newStorageOps,
   reconcileEdge,
   type EdgeCacheValue,
+  type EdgeIndex,
 } from "@registry/storage";
 import { describe, expect, test } from "vitest";
 import type { Env } from "../src/index";
@@ -28,12 +29,15 @@ const timing = edgeTiming(STALENESS_SEC);
 const cache = new IsolateCache<EdgeCacheValue>(timing.isolateTtlSec * 1000);
 const authorize: Authorize = async (request) => ({ canPull: () => true, pullable: "any", mayPush: request.headers.has("X-Test-Pusher") });
 
-/** One read through the edge-wired app: status, digest, which path served it and what it cost. */
-async function read(path: string, init: RequestInit = {}) {
+/**
+ * One read through the edge-wired app: status, digest, which path served it and what it cost. `edge` replaces the
+ * isolate's cache, the Cache API and the timing (default: this isolate's cache, no Cache API, a 1 s bound).
+ */
+async function read(path: string, init: RequestInit = {}, edge: Partial<EdgeIndex> = {}) {
   const ops = newStorageOps();
   const app = createRegistryApp({
     stores: createMeteredStores(e.REGISTRY_BUCKET, namespaces, ops),
-    edge: createMeteredEdgeStores(e.REGISTRY_BUCKET, namespaces, { kv: e.EDGE_INDEX, cache, timing }, ops),
+    edge: createMeteredEdgeStores(e.REGISTRY_BUCKET, namespaces, { kv: e.EDGE_INDEX, cache, timing, ...edge }, ops),
     authorize,
   });
   const res = await app.fetch(new Request(BASE + path, init));
@@ -73,6 +77,25 @@ describe("edge read path", () => {
       const again = await read(`/v2/edge/warm/blobs/${d.digest}`);
       expect(again).toMatchObject({ status: 200, path: "edge", ops: "do=0, kv-read=0, kv-write=0", bytes: d.size });
     }
+  });
+
+  test("the staleness bound is spent in the isolate, the data centre's Cache API (content by digest) and KV", () => {
+    expect(edgeTiming()).toEqual({ stalenessSec: 60, isolateTtlSec: 5, coloTtlSec: 25, kvCacheTtlSec: 30 });
+    expect(edgeTiming(120)).toEqual({ stalenessSec: 120, isolateTtlSec: 5, coloTtlSec: 85, kvCacheTtlSec: 30 });
+    expect(edgeTiming(1)).toEqual({ stalenessSec: 1, isolateTtlSec: 1, coloTtlSec: 0, kvCacheTtlSec: 30 });
+  });
+
+  test("content by digest is kept in the data centre's cache: another isolate reads it without KV; tags always ask KV", async () => {
+    const { digest, body } = await pushImage("edge/colo", "v1", ["c1"]);
+    await published("edge/colo");
+    const layer = JSON.parse(body).layers[0].digest as string;
+    const colo = await caches.open(`edge-test-${crypto.randomUUID()}`);
+    const fresh = () => ({ colo, timing: edgeTiming(60), cache: new IsolateCache<EdgeCacheValue>(5000) });
+    for (const path of [`/v2/edge/colo/manifests/${digest}`, `/v2/edge/colo/blobs/${layer}`]) {
+      expect(await read(path, {}, fresh())).toMatchObject({ status: 200, ops: "do=0, kv-read=1, kv-write=0" });
+      expect(await read(path, {}, fresh())).toMatchObject({ status: 200, ops: "do=0, kv-read=0, kv-write=0" });
+    }
+    expect(await read("/v2/edge/colo/manifests/v1", {}, fresh())).toMatchObject({ digest, ops: "do=0, kv-read=1, kv-write=0" });
   });
 
   test("a moved tag is seen at the edge within the bound; the pusher and no-cache see it at once", async () => {
