@@ -34,6 +34,7 @@ export function retryDelayMs(attempts: number): number {
 
 export class EdgeOutbox {
   private pending = false;
+  private unarmed = false;
   private running: Promise<void> | undefined;
   private readonly recent = new BoundedMap<string, number>(4096);
 
@@ -61,7 +62,7 @@ export class EdgeOutbox {
         edgeKey(entry),
       );
     }
-    void this.arm(Date.now() + SAFETY_NET_MS);
+    this.unarmed = true;
     return entries.length;
   }
 
@@ -79,7 +80,10 @@ export class EdgeOutbox {
     void this.publish();
   }
 
-  /** Publishes every due key in order; resolves when none is left due (a failed key waits for its retry). */
+  /**
+   * Publishes every due key in order (arming the safety-net alarm first when keys were marked); resolves when
+   * none is left due (a failed key waits for its retry). Call it after the marking transaction committed.
+   */
   publish(): Promise<void> {
     if (!this.kv) return Promise.resolve();
     this.pending = true;
@@ -105,6 +109,10 @@ export class EdgeOutbox {
   private async drain(): Promise<void> {
     while (this.pending) {
       this.pending = false;
+      if (this.unarmed) {
+        this.unarmed = false;
+        await this.arm(Date.now() + SAFETY_NET_MS);
+      }
       await this.publishDue();
     }
   }
