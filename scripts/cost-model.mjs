@@ -1,12 +1,16 @@
 // `pnpm cost`: the monthly cost of serving 10 M and 1 B pulls of one image on Cloudflare's published prices, for
-// three designs (docs/COST.md). Per-request operation counts come from `ops` in bench/results/latest.json when the
+// four designs (docs/COST.md). Per-request operation counts come from `ops` in bench/results/latest.json when the
 // bench wrote them, else from the designs' own counts below. Plain Node, no dependencies.
 //
 //   pnpm cost [--json] [--gross] [--cpu-ms=3] [--do-ms=2] [--isolate-hit=0] [--kv-miss=0] [--ops=<file>]
+//             [--colos=330] [--colo-ttl=25] [--colo-miss=<share>]
 //
 // --gross: no included usage and no $5 subscription (marginal prices only). --cpu-ms: Worker CPU per request.
-// --do-ms: Durable Object wall time per DO request. --isolate-hit: share of manifest requests answered by the
+// --do-ms: Durable Object wall time per DO request. --isolate-hit: share of edge requests answered by the
 // in-isolate cache (no KV read). --kv-miss: share of KV reads that miss and go to the Durable Object (+1 KV write).
+// --colo-miss: share of digest requests (manifests by digest, blob records) that miss the data centre's Cache API
+// and read KV. Without it the share is computed per volume: pulls spread evenly over --colos data centres (for a
+// given count the worst case), an entry kept --colo-ttl seconds: 1 / (1 + pulls/s per data centre × ttl).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -16,31 +20,25 @@ export const PRICES_READ_ON = "2026-11-30";
 export const PRICES = {
   workers: {
     source: "https://developers.cloudflare.com/workers/platform/pricing/",
-    subscription: 5,
-    requests: { included: 10e6, perMillion: 0.3 },
-    cpuMs: { included: 30e6, perMillion: 0.02 },
+    subscription: 5, requests: { included: 10e6, perMillion: 0.3 }, cpuMs: { included: 30e6, perMillion: 0.02 },
   },
   r2: {
     source: "https://developers.cloudflare.com/r2/pricing/",
     storageGbMonth: { included: 10, perUnit: 0.015 },
-    classA: { included: 1e6, perMillion: 4.5 },
-    classB: { included: 10e6, perMillion: 0.36 },
-    egress: 0,
+    classA: { included: 1e6, perMillion: 4.5 }, classB: { included: 10e6, perMillion: 0.36 }, egress: 0,
   },
   kv: {
     source: "https://developers.cloudflare.com/kv/platform/pricing/",
-    reads: { included: 10e6, perMillion: 0.5 },
-    writes: { included: 1e6, perMillion: 5 },
+    reads: { included: 10e6, perMillion: 0.5 }, writes: { included: 1e6, perMillion: 5 },
     storageGbMonth: { included: 1, perUnit: 0.5 },
   },
   durableObjects: {
     source: "https://developers.cloudflare.com/durable-objects/platform/pricing/",
-    requests: { included: 1e6, perMillion: 0.15 },
-    gbSeconds: { included: 400e3, perMillion: 12.5 },
+    requests: { included: 1e6, perMillion: 0.15 }, gbSeconds: { included: 400e3, perMillion: 12.5 },
     memoryGb: 0.128, // billed for 128 MB whatever is used; the page's examples compute GB-s as seconds * 128 MB / 1 GB
-    rowsRead: { included: 25e9, perMillion: 0.001 },
-    rowsWritten: { included: 50e6, perMillion: 1 },
+    rowsRead: { included: 25e9, perMillion: 0.001 }, rowsWritten: { included: 50e6, perMillion: 1 },
   },
+  // The Cache API has no price: its calls are subrequests (Workers limits), which are not billed (Workers pricing).
 };
 
 /** One pull as docker/containerd make it, anonymous with token auth (docs/COST.md "What one pull is"). */
@@ -54,23 +52,35 @@ export const PULL = {
 export const IMAGE_GB = 0.2; // 200 MB, stored once
 export const MONTH_SECONDS = 30 * 86400;
 export const DO_SOFT_LIMIT_RPS = 1000; // per object (Durable Objects FAQ, "How much work can a single Durable Object do?")
+export const VOLUMES = [10e6, 1e9]; // pulls per month
 
 const NONE = { do: 0, kvRead: 0, kvWrite: 0, r2A: 0, r2B: 0 };
 const op = (o) => ({ ...NONE, ...o });
 
-/** The designs' own per-request counts (used when the bench measured none). `authRequests`: challenge + token. */
+const TOKEN_AUTH = PULL.challenge + PULL.token;
+const KV_OPS = { manifestByTag: op({ kvRead: 1 }), manifestByDigest: op({ kvRead: 1 }), blob: op({ kvRead: 1, r2B: 1 }) };
+
+/**
+ * The designs' own per-request counts (used when the bench measured none); `ops` is what a request costs when it
+ * reaches its store. `authRequests`: challenge + token. `edge`: the isolate's cache is in front (`--isolate-hit`);
+ * `colo`: the Cache API is in front of KV for requests by digest (`--colo-miss`).
+ */
 export const DESIGNS = {
   before: {
     label: "this registry, before KV",
     assumes: "every manifest/blob request is 1 call to the repository's Durable Object; a blob GET also 1 R2 class B",
-    authRequests: PULL.challenge + PULL.token,
+    authRequests: TOKEN_AUTH,
     ops: { manifestByTag: op({ do: 1 }), manifestByDigest: op({ do: 1 }), blob: op({ do: 1, r2B: 1 }) },
   },
-  after: {
-    label: "this registry, KV read path",
-    assumes: "manifest by tag or digest: 1 KV read (worst case: no in-isolate cache hit); blob GET: 1 KV read + 1 R2 class B",
-    authRequests: PULL.challenge + PULL.token,
-    ops: { manifestByTag: op({ kvRead: 1 }), manifestByDigest: op({ kvRead: 1 }), blob: op({ kvRead: 1, r2B: 1 }) },
+  edge: {
+    label: "this registry, edge, custom domain",
+    assumes: "tag: 1 KV read; by digest (manifests, blob records): the Cache API, 1 KV read on its misses; blob GET also 1 R2 class B",
+    authRequests: TOKEN_AUTH, edge: true, colo: true, ops: KV_OPS,
+  },
+  edgeWorkersDev: {
+    label: "this registry, edge, workers.dev",
+    assumes: "no Cache API on *.workers.dev: every manifest request and blob record is 1 KV read; blob GET also 1 R2 class B",
+    authRequests: TOKEN_AUTH, edge: true, colo: false, ops: KV_OPS,
   },
   r2: {
     label: "R2 per request (serverless-registry)",
@@ -91,29 +101,38 @@ function readOp(o) {
 
 /** `{edge, origin, push?}` from the bench's `ops`, or null when it holds no complete pull counts. */
 export function measuredOps(ops) {
-  const pull = ops?.pull;
-  const side = (s) => {
-    const out = Object.fromEntries(KINDS.map((k) => [k, readOp(s?.[k])]));
-    return KINDS.every((k) => out[k]) ? out : null;
-  };
-  const edge = side(pull?.edge);
-  const origin = side(pull?.origin);
+  const side = (s) => (KINDS.every((k) => readOp(s?.[k])) ? Object.fromEntries(KINDS.map((k) => [k, readOp(s[k])])) : null);
+  const edge = side(ops?.pull?.edge);
+  const origin = side(ops?.pull?.origin);
   if (!edge || !origin) return null;
   const push = ops.push && ["manifestByTag", "blobMonolithic"].every((k) => readOp(ops.push[k])) ? ops.push : null;
   return { edge, origin, push };
 }
 
 /**
- * Per-pull usage of a design: Worker requests and CPU, DO requests, KV reads/writes, R2 class A/B.
- * `origin`: the counts of a KV miss's fallback (the DO path); `p.isolateHit` spares manifest KV reads;
- * `p.kvMiss` sends that share of KV reads to the origin, each backfilling KV with one write.
+ * The share of digest requests that miss the Cache API and read KV: `p.coloMiss` if set, else for `pulls` a month
+ * spread evenly over `p.colos` data centres (Poisson arrivals, the in-isolate hits taken off first), each key kept
+ * `p.coloTtlSec` after a miss: one miss, then r × ttl hits, so 1 / (1 + r × ttl) with r the rate per key and place.
  */
-export function perPull(design, ops, origin, p) {
+export function coloMissShare(pulls, p) {
+  if (typeof p.coloMiss === "number") return p.coloMiss;
+  const rate = ((pulls / MONTH_SECONDS) * (1 - p.isolateHit)) / p.colos;
+  return 1 / (1 + rate * p.coloTtlSec);
+}
+
+/**
+ * Per-pull usage of a design: Worker requests and CPU, DO requests, KV reads/writes, R2 class A/B. `ops`: what a
+ * request costs when it reaches its store. Edge designs: `p.isolateHit` of requests stop at the isolate's cache;
+ * with the Cache API, digest requests reach KV at the share `coloMiss`. `origin`: the counts of a KV miss's fallback
+ * (the DO path); `p.kvMiss` sends that share of KV reads to it, each backfilling KV with one write.
+ */
+export function perPull(design, ops, origin, p, coloMiss = 1) {
   const u = { workerRequests: design.authRequests, do: 0, kvRead: 0, kvWrite: 0, r2A: 0, r2B: 0 };
   for (const kind of KINDS) {
     const n = PULL[kind];
     const o = ops[kind];
-    const kvRead = kind === "blob" ? o.kvRead : o.kvRead * (1 - p.isolateHit);
+    const reach = (design.edge ? 1 - p.isolateHit : 1) * (design.colo && kind !== "manifestByTag" ? coloMiss : 1);
+    const kvRead = o.kvRead * reach;
     const miss = kvRead > 0 ? p.kvMiss : 0;
     u.workerRequests += n;
     u.kvRead += n * kvRead;
@@ -138,10 +157,7 @@ function charge(used, price, gross) {
  */
 export function monthlyCost(pulls, u, p, prices = PRICES) {
   const g = Boolean(p.gross);
-  const W = prices.workers;
-  const R = prices.r2;
-  const K = prices.kv;
-  const D = prices.durableObjects;
+  const { workers: W, r2: R, kv: K, durableObjects: D } = prices;
   const total = (x) => x * pulls;
   const doRequests = total(u.do);
   const doSeconds = Math.min((doRequests * p.doMs) / 1000, doRequests > 0 ? MONTH_SECONDS : 0);
@@ -150,37 +166,64 @@ export function monthlyCost(pulls, u, p, prices = PRICES) {
     r2Ops: charge(total(u.r2A), R.classA, g) + charge(total(u.r2B), R.classB, g),
     r2Storage: charge(p.imageGb, R.storageGbMonth, g),
     kv: charge(total(u.kvRead), K.reads, g) + charge(total(u.kvWrite), K.writes, g),
-    do:
-      charge(doRequests, D.requests, g) +
-      charge(doSeconds * D.memoryGb, D.gbSeconds, g) +
-      charge(doRequests * p.doRowsRead, D.rowsRead, g),
+    do: charge(doRequests, D.requests, g) + charge(doSeconds * D.memoryGb, D.gbSeconds, g) + charge(doRequests * p.doRowsRead, D.rowsRead, g),
   };
   cost.total = cost.workers + cost.r2Ops + cost.r2Storage + cost.kv + cost.do;
   const doRps = doRequests / MONTH_SECONDS;
   return { pulls, cost, doRps, overDoSoftLimit: doRps > DO_SOFT_LIMIT_RPS };
 }
 
+// coloMiss null: computed per volume. colos: Cloudflare has data centres in "over 330 cities"; pulls spread evenly
+// over all of them is the worst case. coloTtlSec: edgeTiming(60).coloTtlSec (packages/storage/src/edge-stores.ts).
 export const DEFAULTS = { cpuMs: 3, doMs: 2, doRowsRead: 2, isolateHit: 0, kvMiss: 0, imageGb: IMAGE_GB, gross: false };
+Object.assign(DEFAULTS, { coloMiss: null, colos: 330, coloTtlSec: 25 });
+
+/** One row: design `key` at `pulls` a month, from measured ops (or null for the design's own counts). */
+function rowFor(key, pulls, measured, p) {
+  const design = DESIGNS[key];
+  let ops = design.ops;
+  if (measured && key === "before") ops = measured.origin;
+  if (measured && design.edge) ops = kvServed(measured.edge);
+  const coloMiss = design.colo ? coloMissShare(pulls, p) : null;
+  const u = perPull(design, ops, measured ? measured.origin : DESIGNS.before.ops, p, coloMiss ?? 1);
+  return { design: key, label: design.label, coloMiss, perPull: u, ...monthlyCost(pulls, u, p) };
+}
+
+/**
+ * Pulls a month above which the edge with the Cache API costs less than the Durable Object design: the last
+ * crossing between 1 M and 1e12 (below ~1 M both stay near the included usage); 0: less at every volume from
+ * 1 M; null: never.
+ */
+export function breakEven(measured, p) {
+  const dearer = (n) => rowFor("edge", n, measured, p).cost.total > rowFor("before", n, measured, p).cost.total;
+  if (dearer(1e12)) return null;
+  let n = 1e12;
+  while (n > 1e6 && !dearer(n)) n /= 1.1;
+  if (n <= 1e6) return 0;
+  let [lo, hi] = [n, n * 1.1]; // dearer at lo, not at hi
+  for (let i = 0; i < 50; i++) {
+    const mid = Math.sqrt(lo * hi);
+    if (dearer(mid)) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
 
 /** The whole model: every design at 10 M and 1 B pulls, from measured ops (or null for the designs' counts). */
 export function model(measured, params = {}) {
   const p = { ...DEFAULTS, ...params };
-  const rows = [];
-  for (const [key, design] of Object.entries(DESIGNS)) {
-    let ops = design.ops;
-    if (measured && key === "before") ops = measured.origin;
-    if (measured && key === "after") ops = worstCaseManifests(measured.edge);
-    const origin = measured ? measured.origin : DESIGNS.before.ops;
-    const u = perPull(design, ops, origin, p);
-    for (const pulls of [10e6, 1e9]) rows.push({ design: key, label: design.label, perPull: u, ...monthlyCost(pulls, u, p) });
-  }
-  return { params: p, source: measured ? "measured" : "design", rows };
+  const rows = Object.keys(DESIGNS).flatMap((key) => VOLUMES.map((pulls) => rowFor(key, pulls, measured, p)));
+  return { params: p, source: measured ? "measured" : "design", rows, breakEven: breakEven(measured, p) };
 }
 
-/** A measured edge manifest request served without KV (the isolate cache) counts as 1 KV read: the worst case. */
-function worstCaseManifests(edge) {
+/**
+ * Measured edge counts as what a request costs once it reaches KV. A request a tier in front of KV answered (the
+ * isolate, or the Cache API for a digest: no KV read, no DO call) counts 1 KV read; the isolate-hit and colo-miss
+ * shares then take the hits off, so a hit the bench measured is not counted as a saving twice.
+ */
+function kvServed(edge) {
   const fix = (o) => (o.kvRead < 1 && o.do === 0 ? { ...o, kvRead: 1 } : o);
-  return { ...edge, manifestByTag: fix(edge.manifestByTag), manifestByDigest: fix(edge.manifestByDigest) };
+  return Object.fromEntries(KINDS.map((k) => [k, fix(edge[k])]));
 }
 
 /** Usage and marginal cost (no included usage) of one push of the image: 2 manifest PUTs + 6 monolithic blobs. */
@@ -202,6 +245,7 @@ const money = (x) => {
 };
 const count = (n) => (n >= 1e9 ? `${n / 1e9} B` : `${n / 1e6} M`);
 const num = (x) => String(Math.round(x * 100) / 100);
+const pct = (x) => `${Math.round(x * 1000) / 10} %`;
 
 /** The report as text (what `pnpm cost` prints). */
 export function render(result, info) {
@@ -210,27 +254,35 @@ export function render(result, info) {
   out.push(`Monthly cost of serving pulls of one image (index + platform manifest + config + 5 layers, ${p.imageGb * 1000} MB)`);
   out.push(`Prices read ${PRICES_READ_ON} (docs/COST.md has the sources)${p.gross ? "; gross: no included usage, no subscription" : "; Workers Paid plan, included usage applied, $5 subscription in Workers"}`);
   out.push(`Operation counts: ${info}`);
-  out.push(`Assumed: ${p.cpuMs} ms Worker CPU per request, ${p.doMs} ms DO wall time per DO request, ${p.doRowsRead} SQLite rows read per DO request, in-isolate cache hits ${p.isolateHit * 100} %, KV misses ${p.kvMiss * 100} %`);
+  const colo = typeof p.coloMiss === "number" ? `${pct(p.coloMiss)} (fixed)` : `computed per volume, ${p.colos} data centres, ${p.coloTtlSec} s per entry`;
+  out.push(`Assumed: ${p.cpuMs} ms Worker CPU per request, ${p.doMs} ms DO wall time per DO request, ${p.doRowsRead} SQLite rows read per DO request, in-isolate cache hits ${pct(p.isolateHit)}, KV misses ${pct(p.kvMiss)}, Cache API misses ${colo}`);
   out.push("");
-  const head = ["design", "pulls/month", "Workers", "R2 ops", "R2 storage", "KV", "DO", "total $/month"];
-  const table = rows.map((r) => [r.label, count(r.pulls), ...["workers", "r2Ops", "r2Storage", "kv", "do", "total"].map((k) => money(r.cost[k]))]);
+  const head = ["design", "pulls/month", "KV reads/pull", "Workers", "R2 ops", "R2 storage", "KV", "DO", "total $/month"];
+  const costs = (r) => ["workers", "r2Ops", "r2Storage", "kv", "do", "total"].map((k) => money(r.cost[k]));
+  const table = rows.map((r) => [r.label, count(r.pulls), num(r.perPull.kvRead), ...costs(r)]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   out.push(line(head), widths.map((w) => "-".repeat(w)).join("  "), ...table.map(line));
   out.push("", "Per pull:");
-  for (const r of rows.filter((_, i) => i % 2 === 0)) {
+  for (const r of rows) {
     const u = r.perPull;
-    out.push(`  ${r.label}: ${num(u.workerRequests)} Worker requests, ${num(u.do)} DO requests, ${num(u.kvRead)} KV reads, ${num(u.kvWrite)} KV writes, ${num(u.r2A)} R2 class A, ${num(u.r2B)} R2 class B`);
+    const at = r.coloMiss === null ? "" : ` at ${count(r.pulls)} (Cache API misses ${pct(r.coloMiss)} of digest requests)`;
+    if (r.pulls !== VOLUMES[0] && !at) continue;
+    out.push(`  ${r.label}${at}: ${num(u.workerRequests)} Worker requests, ${num(u.do)} DO requests, ${num(u.kvRead)} KV reads, ${num(u.kvWrite)} KV writes, ${num(u.r2A)} R2 class A, ${num(u.r2B)} R2 class B`);
   }
   for (const r of rows.filter((x) => x.overDoSoftLimit)) {
     out.push(`  ! ${r.label} at ${count(r.pulls)}: ${Math.round(r.doRps).toLocaleString("en-US")} DO requests/s on average on one object, over the ${DO_SOFT_LIMIT_RPS}/s soft limit of a Durable Object`);
   }
+  const b = result.breakEven;
+  const when = b === null ? "never (up to 1e12 pulls/month)" : b === 0 ? "at every volume from 1 M pulls/month" : `above ${count(Math.round(b / 1e5) * 1e5)} pulls/month (below, more)`;
+  out.push("", `Break-even: the edge on a custom domain costs less than the Durable Object design (before KV) ${when}`);
   return out.join("\n");
 }
 
 function parseArgs(argv) {
   const params = {};
-  const names = { "cpu-ms": "cpuMs", "do-ms": "doMs", "isolate-hit": "isolateHit", "kv-miss": "kvMiss" };
+  const names = { "cpu-ms": "cpuMs", "do-ms": "doMs", "isolate-hit": "isolateHit", "kv-miss": "kvMiss", colos: "colos" };
+  Object.assign(names, { "colo-ttl": "coloTtlSec", "colo-miss": "coloMiss" });
   let json = false;
   let opsFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "bench", "results", "latest.json");
   for (const arg of argv) {
