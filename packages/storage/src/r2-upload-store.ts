@@ -5,7 +5,7 @@ import { keys } from "./keys";
 import type { BlobInfo, UploadBody, UploadStatus, UploadStore } from "./ports";
 import { SegmentWriter } from "./segment-writer";
 import { readChunks } from "./streams";
-import { recordHashes, uploadDigest, uploadVerifier } from "./upload-hashing";
+import { forgetHash, needsReadBack, recordHashes, uploadDigest, uploadHashing } from "./upload-hashing";
 import { newSession, rangeError, uploadStatus, UploadSessions, type UploadState } from "./upload-session";
 
 export { PART_SIZE } from "./segment-writer";
@@ -43,18 +43,20 @@ export class R2UploadStore implements UploadStore {
     const { state, etag } = await this.sessions.require(repository, id);
     if (start !== undefined && start !== state.size) throw rangeError(state);
     const before = state.segments.length;
-    await this.write(state, body);
+    const saved = await this.write(state, body);
     if (!(await this.sessions.save(state, etag))) {
       // Another chunk for this session was stored meanwhile: drop what this one wrote.
       await this.segments.deleteSegments(state.segments.slice(before));
       throw new OciError("BLOB_UPLOAD_INVALID", { detail: "the upload was changed concurrently" });
     }
+    saved();
     return uploadStatus(state);
   }
 
   async finish(repository: RepositoryName, id: string, digest: Digest, body?: UploadBody): Promise<BlobInfo> {
     const { state } = await this.sessions.require(repository, id);
     await this.sessions.remove(id);
+    forgetHash(id);
     return this.completing(state, async () => {
       if (body) await this.write(state, body, digest);
       return this.commit(state, digest);
@@ -65,6 +67,7 @@ export class R2UploadStore implements UploadStore {
     const loaded = await this.sessions.load(repository, id);
     if (!loaded) return false;
     await this.sessions.remove(id);
+    forgetHash(id);
     await this.segments.discard(loaded.state);
     return true;
   }
@@ -89,17 +92,16 @@ export class R2UploadStore implements UploadStore {
 
   /**
    * Streams `body` into storage after the bytes already in `state`, hashed (and checked against `expected`
-   * where the hash allows) on the way, updating `state` in place.
+   * where the hash allows) on the way, updating `state` in place. Returns what to run once the session is saved.
    */
-  private async write(state: UploadState, body: UploadBody, expected?: Digest): Promise<void> {
-    if (body.length === 0) return;
-    const resumable = state.size > 0;
+  private async write(state: UploadState, body: UploadBody, expected?: Digest): Promise<() => void> {
+    if (body.length === 0) return () => undefined;
     const open = state.open;
     // A known length is a segment of its own; a sealed multipart takes no more parts; a rehash reads segments.
-    if (open && (open.sealed || body.length !== undefined || (resumable && !state.hash))) await this.segments.close(state);
-    const verifier = await uploadVerifier(this.bucket, state, body.length, expected);
-    state.size += await this.segments.write(state, verifier.through(readChunks(body.stream)), body.length);
-    await recordHashes(state, verifier, resumable);
+    if (open && (open.sealed || body.length !== undefined || needsReadBack(state))) await this.segments.close(state);
+    const hashing = await uploadHashing(this.bucket, state, body.length, expected);
+    state.size += await this.segments.write(state, hashing.verifier.through(readChunks(body.stream)), body.length);
+    return recordHashes(state, hashing);
   }
 
   /** Verifies the digest and links the bytes into the repository: the only step that makes a blob visible. */

@@ -15,8 +15,9 @@ export interface OpenMultipart {
 
 /**
  * An upload session as stored at `upload/<id>`. Invariant: the bytes received so far are `segments`
- * followed by `open`, and their digest is known either as `candidates` (computed natively while the first
- * request streamed) or as the resumable sha256 `hash` (from the second request on). See upload-hashing.ts.
+ * followed by `open`, and their digest is known either as `candidates` (hashed natively, by requests that reached
+ * the isolate holding the upload's hash) or as the resumable sha256 `hash` (once a request did not). See
+ * upload-hashing.ts.
  */
 export interface UploadState {
   v: 1;
