@@ -100,7 +100,7 @@ export class R2UploadStore implements UploadStore {
     // A known length is a segment of its own; a sealed multipart takes no more parts; a rehash reads segments.
     if (open && (open.sealed || body.length !== undefined || needsReadBack(state))) await this.segments.close(state);
     const hashing = await uploadHashing(this.bucket, state, body.length, expected);
-    state.size += await this.segments.write(state, hashing.verifier.through(readChunks(body.stream)), body.length);
+    state.size += await this.segments.write(state, hashing.verifier.through(readChunks(body.stream, { recycle: true })), body.length);
     return recordHashes(state, hashing);
   }
 

@@ -1,4 +1,3 @@
-import { concatBytes } from "@registry/core";
 import { keys } from "./keys";
 import type { UploadState } from "./upload-session";
 
@@ -84,15 +83,15 @@ export class SegmentWriter {
   /**
    * A body of unknown length: PART_SIZE parts into the open multipart upload (started on the first full
    * part). A body shorter than one part and no open multipart becomes a plain object instead; a short
-   * last part seals the multipart, so a later chunk starts a new segment.
+   * last part seals the multipart, so a later chunk starts a new segment. The chunks are copied into one part
+   * buffer as they come (they may be recycled by their reader: streams.ts), reused for every part.
    */
   private async writeUnknownLength(state: UploadState, chunks: AsyncIterable<Uint8Array>): Promise<number> {
-    let buffer: Uint8Array[] = [];
+    const part = new Uint8Array(PART_SIZE);
     let buffered = 0;
     let total = 0;
     const flush = async (final: boolean) => {
-      const bytes = concatBytes(buffer, buffered);
-      buffer = [];
+      const bytes = part.subarray(0, buffered);
       buffered = 0;
       if (!state.open && final) {
         if (bytes.byteLength === 0) return;
@@ -108,10 +107,10 @@ export class SegmentWriter {
       }
       if (bytes.byteLength === 0) return;
       const open = state.open;
-      const part = await this.bucket
+      const uploaded = await this.bucket
         .resumeMultipartUpload(open.key, open.uploadId)
         .uploadPart(open.parts.length + 1, bytes);
-      open.parts.push(part);
+      open.parts.push(uploaded);
       open.size += bytes.byteLength;
       if (bytes.byteLength < PART_SIZE) open.sealed = true;
     };
@@ -119,7 +118,7 @@ export class SegmentWriter {
       let rest = chunk;
       while (rest.byteLength > 0) {
         const take = Math.min(rest.byteLength, PART_SIZE - buffered);
-        buffer.push(rest.subarray(0, take));
+        part.set(rest.subarray(0, take), buffered);
         buffered += take;
         total += take;
         rest = rest.subarray(take);
