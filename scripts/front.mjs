@@ -24,50 +24,100 @@
 // - A heap of its own. In the process that runs Miniflare every 64 KiB body chunk Node's HTTP parser copies adds
 //   external memory, and the major GCs that follow mark Miniflare's whole heap: the front cost 0.9 s of CPU per
 //   300 MiB pushed (twice its cost alone), CPU the runtime's R2 simulator needs on 2 cores. In a worker thread the
-//   same front costs 0.4 s; a 300 MiB GET relayed 0.5 s of user CPU in-process, 0.1–0.16 s in the thread.
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+//   same front costs 0.4 s; a 300 MiB GET relayed 0.5 s of user CPU in-process, 0.1–0.16 s in the thread. All
+//   fronts share one thread, whose young generation is kept small (YOUNG_MB): with V8's default the thread's
+//   resident memory grew by ~60 MiB during a 1 GiB push; with 2–8 MiB it stays within ~10 MiB of the in-process
+//   front.
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import { serveFront } from "./front-server.mjs";
 
 export { DRAIN_LIMIT } from "./front-server.mjs";
 
+/** The front thread's young generation (MiB): short-lived body buffers are collected before they pile up. */
+const YOUNG_MB = 4;
+/** How long a closing front waits for its connections before it is cut. */
+const CLOSE_WAIT_MS = 1000;
+
+/** The thread that serves every front of this process, while any is open. */
+let host;
+
+function thread() {
+  if (!host) {
+    const worker = new Worker(new URL(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
+    const calls = new Map();
+    worker.on("message", ({ call, ...answer }) => calls.get(call)?.(answer));
+    worker.on("error", (e) => console.error("front thread:", e));
+    host = { worker, calls, next: 0, open: 0 };
+  }
+  return host;
+}
+
+/** Sends `message` to the front thread; resolves to its answer. */
+function ask(h, message) {
+  const call = h.next++;
+  return new Promise((resolve) => {
+    h.calls.set(call, (answer) => {
+      h.calls.delete(call);
+      resolve(answer);
+    });
+    h.worker.postMessage({ call, ...message });
+  });
+}
+
 /**
- * Starts a front (options as `serveFront` in front-server.mjs: host, port, target, bodyIdleMs, blobOrigin) in a
- * worker thread. Resolves once it listens, to a handle shaped like the net.Server it used to be: `address()`,
+ * Starts a front (options as `serveFront` in front-server.mjs: host, port, target, bodyIdleMs, blobOrigin) in the
+ * front thread. Resolves once it listens, to a handle shaped like the net.Server it used to be: `address()`,
  * `setTarget(url)` (a request that arrives before it waits for it) and `close(callback)`.
  */
-export function startFront(options) {
-  const worker = new Worker(new URL(import.meta.url), { workerData: options });
-  return new Promise((resolve, reject) => {
-    worker.once("error", reject);
-    worker.once("message", (message) => {
-      if (message.error) return reject(new Error(message.error));
-      worker.off("error", reject);
-      worker.on("error", (e) => console.error("front:", e));
-      resolve({
-        address: () => message.address,
-        setTarget: (url) => worker.postMessage({ target: String(url) }),
-        close(callback) {
-          worker.once("exit", () => callback?.());
-          worker.postMessage({ close: true });
-        },
+export async function startFront(options) {
+  const h = thread();
+  h.open++;
+  const { front, address, error } = await ask(h, { start: options });
+  if (error) {
+    release(h);
+    throw new Error(error);
+  }
+  return {
+    address: () => address,
+    setTarget: (url) => h.worker.postMessage({ front, target: String(url) }),
+    close(callback) {
+      void ask(h, { front, close: true }).then(() => {
+        release(h);
+        callback?.();
       });
-    });
-  });
+    },
+  };
+}
+
+/** One front fewer; the thread ends with the last. */
+function release(h) {
+  if (--h.open > 0) return;
+  if (host === h) host = undefined;
+  void h.worker.terminate();
 }
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  serveFront(workerData).then(
-    (server) => {
-      port.on("message", (message) => {
-        if (message.target) server.setTarget(message.target);
-        if (!message.close) return;
-        // process.exit in a worker thread ends the thread only; a connection that does not close in a second is cut.
-        server.close(() => process.exit(0));
-        setTimeout(() => process.exit(0), 1000);
+  const fronts = new Map();
+  let next = 0;
+  port.on("message", async ({ call, start, front, target, close }) => {
+    if (start) {
+      try {
+        const server = await serveFront(start);
+        fronts.set(next, server);
+        port.postMessage({ call, front: next++, address: server.address() });
+      } catch (e) {
+        port.postMessage({ call, error: String(e?.message ?? e) });
+      }
+    } else if (target) fronts.get(front)?.setTarget(target);
+    else if (close) {
+      const done = () => port.postMessage({ call });
+      const timer = setTimeout(done, CLOSE_WAIT_MS);
+      fronts.get(front)?.close(() => {
+        clearTimeout(timer);
+        done();
       });
-      port.postMessage({ address: server.address() });
-    },
-    (e) => port.postMessage({ error: String(e?.message ?? e) }),
-  );
+      fronts.delete(front);
+    }
+  });
 }
