@@ -81,6 +81,8 @@ export async function startSystem(opts = {}) {
       STORAGE_METRICS: opts.storageMetrics ? "on" : "off",
       MAX_REQUEST_BODY: opts.maxRequestBody ? String(opts.maxRequestBody) : "",
       ...(opts.edgeStaleness !== undefined ? { EDGE_STALENESS: String(opts.edgeStaleness) } : {}),
+      // The front below names the runtime's listener in X-Blob-Origin (big blob GETs are redirected there).
+      TRUST_BLOB_ORIGIN: "on",
     },
     auth: {
       SIGNING_KEYS: secrets.signingKeys,

@@ -50,6 +50,17 @@ function fromBase64url(text: string): Uint8Array | undefined {
   }
 }
 
+/**
+ * `request` without a client's own BLOB_ORIGIN_HEADER: a worker that is not behind the local front (on
+ * Cloudflare, and the mirror everywhere) must not let a client pick where its blob GET is redirected.
+ */
+export function withoutBlobOrigin(request: Request): Request {
+  if (!request.headers.has(BLOB_ORIGIN_HEADER)) return request;
+  const headers = new Headers(request.headers);
+  headers.delete(BLOB_ORIGIN_HEADER);
+  return new Request(request, { headers });
+}
+
 /** The origin the front named for this request's blob bytes, or undefined (serve inline). */
 export function blobOrigin(request: Request): string | undefined {
   const origin = request.headers.get(BLOB_ORIGIN_HEADER);

@@ -1,4 +1,4 @@
-import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize, type RouteMiddleware } from "@registry/api";
+import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize, withoutBlobOrigin, type RouteMiddleware } from "@registry/api";
 import type { RepositoryName } from "@registry/core";
 import { cacheRepository, parseUpstreams, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/pull-through";
 import { edgeCache } from "./edge-cache";
@@ -96,7 +96,9 @@ async function accountOf(request: Request, env: Env): Promise<string | null> {
 }
 
 export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  async fetch(incoming: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    // Only the registry behind the local front redirects big blob GETs; a client may not pick an origin here.
+    const request = withoutBlobOrigin(incoming);
     const ops = env.STORAGE_METRICS === "on" ? newStorageOps() : undefined;
     // Whatever escapes (a broken configuration, a storage failure outside the app) is still the envelope.
     const response = await serve(request, env, ctx, ops).catch((e: unknown) => errorResponse(e, request.method === "HEAD"));

@@ -8,6 +8,7 @@ import {
   type Authorize,
   type RegistryApp,
   type RouteMiddleware,
+  withoutBlobOrigin,
 } from "@registry/api";
 import { serviceVerifier } from "@registry/token";
 import { pullLimit } from "@registry/ratelimit";
@@ -114,7 +115,9 @@ function bodyLimits(env: Env): RouteMiddleware[] {
 }
 
 export default {
-  fetch(request: Request, env: Env): Promise<Response> {
+  fetch(incoming: Request, env: Env): Promise<Response> {
+    // X-Blob-Origin comes from the local front only (TRUST_BLOB_ORIGIN=on): elsewhere a client's copy is dropped.
+    const request = env.TRUST_BLOB_ORIGIN === "on" ? incoming : withoutBlobOrigin(incoming);
     const around = [...bodyLimits(env), ...pullLimits(env)];
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },
