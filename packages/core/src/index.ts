@@ -31,6 +31,8 @@ export {
   isRegistryHost,
 } from "./reference";
 
+export { isRepositoryPattern, isTagPattern, matchesRepositoryPattern, matchesTagPattern } from "./patterns";
+
 export { MediaTypes, MANIFEST_MEDIA_TYPES, isManifestMediaType } from "./media-types";
 export type { Platform, Descriptor } from "./descriptor";
 export type { Manifest } from "./manifest";

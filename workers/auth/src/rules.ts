@@ -3,7 +3,7 @@
  * repository), a prefix glob `org/*` (every repository below `org/`, at any depth, not `org` itself), or an exact
  * repository name. Actions are `pull`, `push`, `delete`, or `*` for all three.
  */
-import { isRepositoryName } from "@registry/core";
+import { isRepositoryPattern, matchesRepositoryPattern } from "@registry/core";
 import { REPOSITORY_ACTIONS, expandRepositoryActions, type RepositoryAction } from "@registry/token";
 import { badRequest } from "./errors";
 
@@ -18,26 +18,11 @@ const RULE_ACTIONS = new Set<string>([...REPOSITORY_ACTIONS, "*"]);
 /** At most this many rules per account. */
 export const MAX_RULES = 100;
 
-/** True for `*`, `<repository-name>/*`, or a repository name. */
-export function isRepositoryPattern(pattern: string): boolean {
-  if (typeof pattern !== "string") return false;
-  if (pattern === "*") return true;
-  if (pattern.endsWith("/*")) return isRepositoryName(pattern.slice(0, -2));
-  return isRepositoryName(pattern);
-}
-
-/** True if `name` is matched by `pattern` (`*`, prefix glob `org/*`, or exact). */
-export function matchesPattern(pattern: string, name: string): boolean {
-  if (pattern === "*") return true;
-  if (pattern.endsWith("/*")) return name.startsWith(pattern.slice(0, -1)) && name.length > pattern.length - 1;
-  return pattern === name;
-}
-
 /** The concrete actions the rules allow on repository `name` (`*` expanded). */
 export function actionsFor(rules: readonly Rule[], name: string): Set<RepositoryAction> {
   const out = new Set<RepositoryAction>();
   for (const rule of rules) {
-    if (!matchesPattern(rule.repository, name)) continue;
+    if (!matchesRepositoryPattern(rule.repository, name)) continue;
     for (const a of expandRepositoryActions(rule.actions)) out.add(a);
   }
   return out;

@@ -1,0 +1,37 @@
+import { isRepositoryName } from "./reference";
+
+/**
+ * Patterns that name repositories and tags in rules (robot accounts, immutable tags, retention). A repository
+ * pattern is `*` (every repository), a prefix glob `org/*` (every repository below `org/`, at any depth, not `org`
+ * itself), or an exact repository name. A tag pattern is a glob over the tag: `*` any run of characters, `?` one
+ * character, everything else literal (`v*`, `release-?.*`, `latest`).
+ */
+
+/** True for `*`, `<repository-name>/*`, or a repository name. */
+export function isRepositoryPattern(pattern: string): boolean {
+  if (typeof pattern !== "string") return false;
+  if (pattern === "*") return true;
+  if (pattern.endsWith("/*")) return isRepositoryName(pattern.slice(0, -2));
+  return isRepositoryName(pattern);
+}
+
+/** True if repository `name` is matched by `pattern` (`*`, prefix glob `org/*`, or exact). */
+export function matchesRepositoryPattern(pattern: string, name: string): boolean {
+  if (pattern === "*") return true;
+  if (pattern.endsWith("/*")) return name.startsWith(pattern.slice(0, -1)) && name.length > pattern.length - 1;
+  return pattern === name;
+}
+
+/** Tag characters (distribution's tag grammar) plus the glob's `*` and `?`, 1 to 128 characters. */
+const TAG_PATTERN = /^[\w*?][\w.*?-]{0,127}$/;
+
+/** True for a tag glob: tag characters, `*` and `?`, at most 128 characters. */
+export function isTagPattern(pattern: string): boolean {
+  return typeof pattern === "string" && TAG_PATTERN.test(pattern);
+}
+
+/** True if `tag` is matched by the glob `pattern` (`*` any run, `?` one character, the rest literal). */
+export function matchesTagPattern(pattern: string, tag: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\-]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${source}$`).test(tag);
+}
