@@ -83,6 +83,7 @@ export async function startSystem(opts = {}) {
       ...(opts.edgeStaleness !== undefined ? { EDGE_STALENESS: String(opts.edgeStaleness) } : {}),
       // The front below names the runtime's listener in X-Blob-Origin (big blob GETs are redirected there).
       TRUST_BLOB_ORIGIN: "on",
+      ADMIN_TOKEN: secrets.adminToken,
     },
     auth: {
       SIGNING_KEYS: secrets.signingKeys,

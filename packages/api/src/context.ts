@@ -1,5 +1,5 @@
 import type { RepositoryName } from "@registry/core";
-import type { ReadStores, RegistryStores } from "@registry/storage";
+import type { PolicyStore, ReadStores, RegistryStores } from "@registry/storage";
 
 /** What a route needs from the caller: derived from the route, checked by `authorize`. */
 export type Access =
@@ -36,9 +36,10 @@ export interface ReadDeps {
   edge?: ReadStores;
 }
 
-/** What the whole /v2 API needs: the read and the write roles. */
+/** What the whole /v2 API needs: the read and the write roles, and the registry's rules (immutable tags). */
 export interface AppDeps extends ReadDeps {
   stores: RegistryStores;
+  policy?: PolicyStore;
 }
 
 /** A matched request, parsed: handlers read typed values from here only. */

@@ -35,3 +35,16 @@ export function matchesTagPattern(pattern: string, tag: string): boolean {
   const source = pattern.replace(/[.+^${}()|[\]\\-]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${source}$`).test(tag);
 }
+
+/** cosign's tag-scheme tags for a digest's signature, attestation and SBOM (`sha256-<hex>.sig|.att|.sbom`). */
+const COSIGN_TAG = /^sha256-[0-9a-f]{64}\.(?:sig|att|sbom)$/;
+
+/**
+ * True if a tag rule with the glob `pattern` covers `tag`. cosign's signature, attestation and SBOM tags are
+ * covered only by a pattern that names them (starts with `sha256-`), so signing an image under a rule like `*`
+ * still works.
+ */
+export function tagRuleCovers(pattern: string, tag: string): boolean {
+  if (COSIGN_TAG.test(tag) && !pattern.startsWith("sha256-")) return false;
+  return matchesTagPattern(pattern, tag);
+}

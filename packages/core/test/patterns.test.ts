@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { isRepositoryPattern, isTagPattern, matchesRepositoryPattern, matchesTagPattern } from "../src/index";
+import { isRepositoryPattern, isTagPattern, matchesRepositoryPattern, matchesTagPattern, tagRuleCovers } from "../src/index";
 
 describe("repository patterns", () => {
   test.each<[string, string, boolean]>([
@@ -61,5 +61,21 @@ describe("tag patterns", () => {
     ["x".repeat(129), false],
   ])("%j is a valid tag pattern: %s", (pattern, ok) => {
     expect(isTagPattern(pattern as string)).toBe(ok);
+  });
+});
+
+describe("tag rules and cosign's tags", () => {
+  const sig = `sha256-${"a".repeat(64)}.sig`;
+  test.each<[string, string, boolean]>([
+    ["*", "v1", true],
+    ["*", sig, false],
+    ["*", `sha256-${"a".repeat(64)}.att`, false],
+    ["*", `sha256-${"a".repeat(64)}.sbom`, false],
+    ["sha256-*", sig, true],
+    ["sha256-*.sig", sig, true],
+    ["v*", "v2", true],
+    ["*", "sha256-short.sig", true],
+  ])("%s covers %s: %s", (pattern, tag, expected) => {
+    expect(tagRuleCovers(pattern, tag)).toBe(expected);
   });
 });

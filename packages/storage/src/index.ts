@@ -10,6 +10,9 @@ export type {
   ManifestStore,
   ManifestWrite,
   ManifestWriter,
+  ImmutableRule,
+  PolicyStore,
+  ProtectedTags,
   MountSources,
   OpenBlob,
   Page,
@@ -25,6 +28,7 @@ export { R2BlobStore } from "./r2-blob-store";
 export { DoManifestStore } from "./manifest-store";
 export { RepositoryIndex } from "./repository-index";
 export { CatalogIndex } from "./catalog-index";
+export { DoPolicyStore, RegistryPolicy } from "./registry-policy";
 export { Indexes } from "./indexes";
 export type { IndexNamespaces } from "./indexes";
 export { R2UploadStore, PART_SIZE } from "./r2-upload-store";

@@ -8,10 +8,12 @@ import type {
   ManifestStore,
   ManifestWrite,
   Page,
+  ProtectedTags,
   References,
   StoredSizes,
 } from "./ports";
 import { INLINE_LIMIT, type IndexedManifest } from "./repository-index";
+import { immutableTag } from "./tag-guard";
 
 /**
  * Manifests, tags, referrers and the catalog in the repositories' Durable Objects (strongly consistent:
@@ -50,12 +52,12 @@ export class DoManifestStore implements ManifestStore {
     return this.indexes.repository(repository).sizes([...references.blobs], [...references.manifests]);
   }
 
-  async put(repository: RepositoryName, m: ManifestWrite, tag?: Tag): Promise<void> {
+  async put(repository: RepositoryName, m: ManifestWrite, tag?: Tag, protect?: ProtectedTags): Promise<void> {
     const inline = m.bytes.byteLength <= INLINE_LIMIT;
     if (!inline) {
       await this.bucket.put(keys.manifest(repository, m.digest), m.bytes, { httpMetadata: { contentType: m.mediaType } });
     }
-    await this.indexes.repository(repository).putManifest(
+    const { refused } = await this.indexes.repository(repository).putManifest(
       repository,
       {
         digest: m.digest,
@@ -66,7 +68,9 @@ export class DoManifestStore implements ManifestStore {
         ...(m.referrer ? { referrer: m.referrer } : {}),
       },
       tag,
+      protect,
     );
+    if (refused) throw immutableTag(refused);
   }
 
   /**
@@ -77,12 +81,15 @@ export class DoManifestStore implements ManifestStore {
     await this.indexes.repository(repository).confirmTag(tag, digest);
   }
 
-  async deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean> {
-    return (await this.indexes.repository(repository).deleteTag(tag)).deleted;
+  async deleteTag(repository: RepositoryName, tag: Tag, protect?: ProtectedTags): Promise<boolean> {
+    const { deleted, refused } = await this.indexes.repository(repository).deleteTag(tag, protect);
+    if (refused) throw immutableTag(refused);
+    return deleted;
   }
 
-  async deleteManifest(repository: RepositoryName, digest: Digest): Promise<boolean> {
-    const { deleted, external } = await this.indexes.repository(repository).deleteManifest(digest);
+  async deleteManifest(repository: RepositoryName, digest: Digest, protect?: ProtectedTags): Promise<boolean> {
+    const { deleted, external, refused } = await this.indexes.repository(repository).deleteManifest(digest, protect);
+    if (refused) throw immutableTag(refused);
     if (external) await this.bucket.delete(keys.manifest(repository, digest));
     return deleted;
   }

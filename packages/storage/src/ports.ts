@@ -150,12 +150,33 @@ export interface ManifestWriter {
    * manifest's stored size, or null when absent (the caller decides MANIFEST_BLOB_UNKNOWN / MANIFEST_INVALID).
    */
   storedSizes(repository: RepositoryName, references: References): Promise<StoredSizes>;
-  /** Stores the manifest by digest, then (when given) points `tag` at it: never a tag to a missing manifest. */
-  put(repository: RepositoryName, manifest: ManifestWrite, tag?: Tag): Promise<void>;
-  /** Removes a tag only. */
-  deleteTag(repository: RepositoryName, tag: Tag): Promise<boolean>;
-  /** Removes a manifest, every tag that points at it and its referrers entry. */
-  deleteManifest(repository: RepositoryName, digest: Digest): Promise<boolean>;
+  /**
+   * Stores the manifest by digest, then (when given) points `tag` at it: never a tag to a missing manifest. A tag
+   * that `protect` covers and that points at another manifest is not moved: `DENIED` naming the rule, nothing stored.
+   */
+  put(repository: RepositoryName, manifest: ManifestWrite, tag?: Tag, protect?: ProtectedTags): Promise<void>;
+  /** Removes a tag only; `DENIED` when `protect` covers it. */
+  deleteTag(repository: RepositoryName, tag: Tag, protect?: ProtectedTags): Promise<boolean>;
+  /** Removes a manifest, every tag that points at it and its referrers entry; `DENIED` when `protect` covers one of its tags. */
+  deleteManifest(repository: RepositoryName, digest: Digest, protect?: ProtectedTags): Promise<boolean>;
+}
+
+/** The immutable-tag rules that apply to one repository (tag globs with their rule ids). */
+export type ProtectedTags = readonly { id: string; tag: string }[];
+
+/** An immutable-tag rule as the policy keeps it. */
+export interface ImmutableRule {
+  id: string;
+  repository: string;
+  tag: string;
+  created: string;
+}
+
+/** The registry's rules (immutable tags; patterns validated by the caller). */
+export interface PolicyStore {
+  immutableRules(): Promise<ImmutableRule[]>;
+  addImmutableRule(repository: string, tag: string): Promise<ImmutableRule>;
+  removeImmutableRule(id: string): Promise<boolean>;
 }
 
 /** Both manifest roles: what a registry that accepts pushes implements. */

@@ -5,6 +5,8 @@ import { page, type CatalogIndex } from "./catalog-index";
 import { parseEdgeKey, type EdgeEntry } from "./edge-keys";
 import { EdgeOutbox } from "./edge-outbox";
 import { heldEntries, indexTruth } from "./edge-truth";
+import type { ProtectedTags } from "./ports";
+import { refusal, type Refusal } from "./tag-guard";
 
 /**
  * One Durable Object per repository (named by the repository): the strongly consistent index of its
@@ -70,9 +72,13 @@ export interface IndexEnv {
   EDGE_INDEX?: KVNamespace;
 }
 
-/** A write's outcome: `edgeWrites` = KV writes it queued for the edge index (0 without one). */
+/**
+ * A write's outcome: `edgeWrites` = KV writes it queued for the edge index (0 without one); `refused`: an
+ * immutable-tag rule of the caller's `protect` forbade it, and nothing was written.
+ */
 export interface IndexWrite {
   edgeWrites: number;
+  refused?: Refusal;
 }
 
 export class RepositoryIndex extends DurableObject<IndexEnv> {
@@ -121,8 +127,11 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
     return { blobs: blobs.map((d) => size("blobs", d)), manifests: manifests.map((d) => size("manifests", d)) };
   }
 
-  /** Stores a manifest and (optionally) points a tag at it, in one transaction. */
-  async putManifest(repository: string, m: IndexedManifestWrite, tag?: string): Promise<IndexWrite> {
+  /** Stores a manifest and (optionally) points a tag at it, in one transaction; never moves a protected tag. */
+  async putManifest(repository: string, m: IndexedManifestWrite, tag?: string, protect?: ProtectedTags): Promise<IndexWrite> {
+    const moved = tag ? this.sql.exec("SELECT 1 FROM tags WHERE name = ? AND digest != ?", tag, m.digest).toArray().length > 0 : false;
+    const refused = moved ? refusal(protect, [tag!]) : undefined;
+    if (refused) return { edgeWrites: 0, refused };
     const edgeWrites = this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `INSERT INTO manifests (digest, media_type, size, bytes, subject, referrer) VALUES (?, ?, ?, ?, ?, ?)
@@ -159,7 +168,9 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
   }
 
   /** Deletes a tag; answers once the edge index has been told (or the retry is scheduled). */
-  async deleteTag(tag: string): Promise<IndexWrite & { deleted: boolean }> {
+  async deleteTag(tag: string, protect?: ProtectedTags): Promise<IndexWrite & { deleted: boolean }> {
+    const refused = refusal(protect, this.sql.exec("SELECT name FROM tags WHERE name = ?", tag).toArray().map((r) => r.name as string));
+    if (refused) return { deleted: false, edgeWrites: 0, refused };
     const out = this.ctx.storage.transactionSync(() => {
       const deleted = this.sql.exec("DELETE FROM tags WHERE name = ?", tag).rowsWritten > 0;
       return { deleted, edgeWrites: deleted ? this.mark([{ kind: "tag", ref: tag }]) : 0 };
@@ -172,7 +183,9 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
    * Deletes a manifest and every tag pointing at it, atomically; answers once the edge index has been told.
    * Returns whether its bytes live in R2.
    */
-  async deleteManifest(digest: string): Promise<IndexWrite & { deleted: boolean; external: boolean }> {
+  async deleteManifest(digest: string, protect?: ProtectedTags): Promise<IndexWrite & { deleted: boolean; external: boolean }> {
+    const refused = refusal(protect, this.sql.exec("SELECT name FROM tags WHERE digest = ?", digest).toArray().map((r) => r.name as string));
+    if (refused) return { deleted: false, external: false, edgeWrites: 0, refused };
     const out = this.ctx.storage.transactionSync(() => {
       const row = this.sql.exec("SELECT bytes IS NULL AS external FROM manifests WHERE digest = ?", digest).toArray()[0];
       if (!row) return { deleted: false, external: false, edgeWrites: 0 };

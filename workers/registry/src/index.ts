@@ -17,6 +17,7 @@ import {
   createMeteredEdgeStores,
   createMeteredStores,
   createStores,
+  DoPolicyStore,
   edgeTiming,
   formatStorageOps,
   Indexes,
@@ -27,14 +28,19 @@ import {
   type EdgeIndex,
 } from "@registry/storage";
 
-export { CatalogIndex, RepositoryIndex } from "@registry/storage";
+import { adminFetch } from "./admin";
+
+export { CatalogIndex, RegistryPolicy, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
 
 /**
  * Bindings of the registry worker, generated from wrangler.toml by `wrangler types` (worker-configuration.d.ts;
  * `pnpm typecheck` fails when it is stale). What each binding is for: the comments in wrangler.toml.
  */
-export type Env = RegistryBindings;
+export type Env = RegistryBindings & {
+  /** Bearer token of the admin API (/admin/, a secret); unset = the admin API is closed. */
+  ADMIN_TOKEN?: string;
+};
 
 function namespaces(env: Env) {
   return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
@@ -78,6 +84,7 @@ function appFor(env: Env): RegistryApp {
     const stores = createStores(env.REGISTRY_BUCKET, namespaces(env));
     const app = createRegistryApp({
       stores,
+      policy: new DoPolicyStore(env.POLICY),
       ...(edge ? { edge: createEdgeStores(env.REGISTRY_BUCKET, namespaces(env), edge) } : {}),
       authorize: authorizeFor(env),
     });
@@ -92,6 +99,7 @@ async function meteredFetch(request: Request, env: Env, around: readonly RouteMi
   const edge = edgeFor(env);
   const app = createRegistryApp({
     stores: createMeteredStores(env.REGISTRY_BUCKET, namespaces(env), ops),
+    policy: new DoPolicyStore(env.POLICY),
     ...(edge ? { edge: createMeteredEdgeStores(env.REGISTRY_BUCKET, namespaces(env), edge, ops) } : {}),
     authorize: authorizeFor(env),
   });
@@ -118,6 +126,7 @@ export default {
   fetch(incoming: Request, env: Env): Promise<Response> {
     // X-Blob-Origin comes from the local front only (TRUST_BLOB_ORIGIN=on): elsewhere a client's copy is dropped.
     const request = env.TRUST_BLOB_ORIGIN === "on" ? incoming : withoutBlobOrigin(incoming);
+    if (new URL(request.url).pathname.startsWith("/admin/")) return adminFetch(request, env.ADMIN_TOKEN, new DoPolicyStore(env.POLICY));
     const around = [...bodyLimits(env), ...pullLimits(env)];
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },

@@ -5,6 +5,7 @@ import {
   isManifestMediaType,
   isOciError,
   MANIFEST_MEDIA_TYPES,
+  matchesRepositoryPattern,
   MAX_MANIFEST_BYTES,
   OciError,
   parseManifest,
@@ -15,7 +16,7 @@ import {
   type Reference,
   type RepositoryName,
 } from "@registry/core";
-import type { ManifestWriter, ManifestWrite } from "@registry/storage";
+import type { ManifestWriter, ManifestWrite, PolicyStore, ProtectedTags } from "@registry/storage";
 import type { Handler, ReadDeps } from "../context";
 import { readLimited } from "../http";
 
@@ -44,7 +45,7 @@ export const getManifest: Handler<ReadDeps> = async ({ repository, params, head 
  * repository with the size its descriptor says (a subject may be missing: spec MUST). Only then is it stored, by
  * digest then tag, so a refused manifest leaves nothing behind (spec §"Pushing manifests", §"… with subject").
  */
-export const putManifest: Handler = async ({ request, repository, params }, { stores }) => {
+export const putManifest: Handler = async ({ request, repository, params }, { stores, policy }) => {
   const ref = parseReference(params.reference ?? "");
   const contentType = manifestContentType(request);
   const bytes = await readLimited(request, MAX_MANIFEST_BYTES);
@@ -65,7 +66,8 @@ export const putManifest: Handler = async ({ request, repository, params }, { st
     write.subject = manifest.subject.digest;
     write.referrer = referrer;
   }
-  await stores.manifests.put(repository, write, ref.kind === "tag" ? ref.tag : undefined);
+  const tag = ref.kind === "tag" ? ref.tag : undefined;
+  await stores.manifests.put(repository, write, tag, tag ? await protectedTags(policy, repository) : undefined);
 
   const headers: Record<string, string> = {
     Location: `/v2/${repository}/manifests/${digest}`,
@@ -77,12 +79,13 @@ export const putManifest: Handler = async ({ request, repository, params }, { st
 };
 
 /** `DELETE /v2/<name>/manifests/<reference>` — a tag, or a manifest with all its tags (spec §"Deleting tags"/"manifests"). */
-export const deleteManifest: Handler = async ({ repository, params }, { stores }) => {
+export const deleteManifest: Handler = async ({ repository, params }, { stores, policy }) => {
   const ref = parseReference(params.reference ?? "");
+  const protect = await protectedTags(policy, repository);
   const deleted =
     ref.kind === "tag"
-      ? await stores.manifests.deleteTag(repository, ref.tag)
-      : await stores.manifests.deleteManifest(repository, ref.digest);
+      ? await stores.manifests.deleteTag(repository, ref.tag, protect)
+      : await stores.manifests.deleteManifest(repository, ref.digest, protect);
   if (!deleted) throw manifestUnknown(params.reference);
   return new Response(null, { status: 202, headers: { "Content-Length": "0" } });
 };
@@ -124,6 +127,12 @@ async function checkReferences(repository: RepositoryName, manifest: Manifest, m
       detail: { reason: "descriptor size differs from the stored content's", digest, descriptorSize: size, storedSize: wrong.size },
     });
   }
+}
+
+/** The immutable-tag rules whose repository pattern matches `repository` (none without a policy). */
+async function protectedTags(policy: PolicyStore | undefined, repository: RepositoryName): Promise<ProtectedTags> {
+  if (!policy) return [];
+  return (await policy.immutableRules()).filter((r) => matchesRepositoryPattern(r.repository, repository));
 }
 
 /** The reference of a read: parsed like any other, except that a tag that cannot exist is simply not there. */
