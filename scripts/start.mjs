@@ -77,7 +77,7 @@ if (auth) {
   console.log(`robot     ${robot.name} ${robot.secret}`);
   console.log(`login     skopeo login --tls-verify=false -u '${robot.name}' -p '${robot.secret}' ${hostPort}`);
   console.log(`push      skopeo copy --dest-tls-verify=false --dest-creds '${robot.name}:${robot.secret}' oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
-  console.log(`pull      anonymous for ${env.ANONYMOUS_PULL ?? "*"}; robots: node workers/auth/bin/robots.mjs (ADMIN_TOKEN in ${path.join(stateDir, "auth-secrets.json")})`);
+  console.log(`pull      anonymous for ${env.ANONYMOUS_PULL ?? "*"}; robots and rules: pnpm admin --help (ADMIN_TOKEN in ${path.join(stateDir, "auth-secrets.json")})`);
 } else {
   console.log(`writes    open to anyone, no token auth (REGISTRY_AUTH=off: local experiments only)`);
   console.log(`push      skopeo copy --dest-tls-verify=false oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
