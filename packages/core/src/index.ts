@@ -17,6 +17,7 @@ export { Verifier, resumeVerifier, verifyBytes, verifyDigest } from "./verifier"
 export { drainUnread } from "./drain";
 export { concatBytes, readBounded } from "./bytes";
 export { BoundedMap } from "./bounded-map";
+export { constantTimeEqual, equalSecrets } from "./secrets";
 export { clientAddress, ipv6Prefix64 } from "./client-address";
 
 export type { RepositoryName, Tag, Reference, ImageReference } from "./reference";

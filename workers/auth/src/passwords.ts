@@ -3,6 +3,7 @@
  * and refresh tokens. workerd refuses PBKDF2 above 100,000 iterations, so that is the work factor used.
  * Stored form: `pbkdf2-sha256$<iterations>$<salt b64url>$<hash b64url>` (16-byte salt, 32-byte hash).
  */
+import { constantTimeEqual } from "@registry/core";
 import { fromBase64Url, randomBytes, toBase64Url } from "./encoding";
 
 /** PBKDF2 iterations: the most workerd allows. */
@@ -16,20 +17,6 @@ async function pbkdf2(secret: string, salt: Uint8Array<ArrayBuffer>, iterations:
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256);
   return new Uint8Array(bits);
-}
-
-/** Constant-time equality of two byte strings (time depends on the length only). */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-/** Constant-time equality of two strings of any length (compares their SHA-256 digests). */
-export async function equalSecrets(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([a, b].map((s) => crypto.subtle.digest("SHA-256", encoder.encode(s))));
-  return constantTimeEqual(new Uint8Array(x!), new Uint8Array(y!));
 }
 
 /** The stored hash of `secret`: PBKDF2-SHA256, 100,000 iterations, fresh 16-byte salt. */

@@ -1,4 +1,4 @@
-import { isRepositoryPattern, isTagPattern } from "@registry/core";
+import { equalSecrets, isRepositoryPattern, isTagPattern } from "@registry/core";
 import type { PolicyStore } from "@registry/storage";
 
 /**
@@ -40,12 +40,7 @@ async function checkToken(request: Request, expected: string | undefined): Promi
   const header = request.headers.get("Authorization") ?? "";
   const given = /^[ \t]*bearer[ \t]+(\S{1,4096})[ \t]*$/i.exec(header)?.[1];
   if (!given) return error(401, "admin token required: Authorization: Bearer <ADMIN_TOKEN>");
-  const [a, b] = await Promise.all([given, expected].map((s) => crypto.subtle.digest("SHA-256", new TextEncoder().encode(s))));
-  const x = new Uint8Array(a!);
-  const y = new Uint8Array(b!);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
-  return diff === 0 ? undefined : error(401, "invalid admin token");
+  return (await equalSecrets(given, expected)) ? undefined : error(401, "invalid admin token");
 }
 
 function json(status: number, value: unknown): Response {

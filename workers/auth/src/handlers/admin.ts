@@ -13,7 +13,8 @@ import type { AccountKind, AccountRecord } from "../account-store";
 import { AuthError, badRequest } from "../errors";
 import { json, readJsonObject, type RequestContext } from "../http";
 import { tooManyAttempts } from "../login";
-import { MAX_SECRET_LENGTH, equalSecrets, hashSecret, randomSecret } from "../passwords";
+import { equalSecrets } from "@registry/core";
+import { MAX_SECRET_LENGTH, hashSecret, randomSecret } from "../passwords";
 import { parseRules } from "../rules";
 
 /** Robot and user names: lowercase alphanumerics separated by `.`, `_` or `-`, at most 64 characters. */
