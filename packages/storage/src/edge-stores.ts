@@ -66,7 +66,11 @@ export interface EdgeSources {
  * exists, and a miss asks the Durable Object. Listings always ask the Durable Object.
  */
 export class EdgeManifestReader implements ManifestReader {
-  constructor(private readonly s: EdgeSources) {}
+  private readonly colo: ColoCache | undefined;
+
+  constructor(private readonly s: EdgeSources) {
+    this.colo = coloOf(s);
+  }
 
   async get(repository: RepositoryName, ref: ManifestRef): Promise<ManifestContent | null> {
     const entry: EdgeEntry =
@@ -74,7 +78,7 @@ export class EdgeManifestReader implements ManifestReader {
     const key = edgeKey(entry);
     const cached = this.s.cache.get(key) as ManifestContent | undefined;
     if (cached) return cached;
-    const colo = ref.kind === "digest" ? coloOf(this.s) : undefined;
+    const colo = ref.kind === "digest" ? this.colo : undefined;
     const fromColo = (await colo?.manifest(key)) ?? null;
     const found = fromColo ?? (await this.fromKv(repository, key)) ?? (await this.s.origin.get(repository, ref));
     if (!found) return null;
@@ -125,7 +129,11 @@ export class EdgeManifestReader implements ManifestReader {
  * it again); the bytes from R2. So a warm blob GET is one R2 read and no index call.
  */
 export class EdgeBlobReader implements BlobReader {
-  constructor(private readonly s: EdgeSources) {}
+  private readonly colo: ColoCache | undefined;
+
+  constructor(private readonly s: EdgeSources) {
+    this.colo = coloOf(s);
+  }
 
   async stat(repository: RepositoryName, digest: Digest): Promise<BlobInfo | null> {
     const record = await this.record(repository, digest);
@@ -141,7 +149,7 @@ export class EdgeBlobReader implements BlobReader {
     const key = edgeKey({ kind: "blob", repository, ref: digest });
     const cached = this.s.cache.get(key) as BlobRecord | undefined;
     if (cached) return cached;
-    const colo = coloOf(this.s);
+    const colo = this.colo;
     const fromColo = await colo?.text(key);
     const text = fromColo ?? (await this.s.kv.get(key, { type: "text", cacheTtl: this.s.timing.kvCacheTtlSec }));
     const record = (text !== null ? parseOrNull(text) : null) ?? (await this.s.indexes.repository(repository).blob(digest, true));
