@@ -44,3 +44,17 @@ export type { StorageOps } from "./metered-bucket";
 export { NativeDigest, readChunks } from "./streams";
 export { reconcileEdge, RECONCILE_CURSOR_KEY } from "./edge-reconcile";
 export type { ReconcileReport } from "./edge-reconcile";
+export { planRetention, retentionRuleProblem, rulesFor } from "./retention";
+export type { RetentionRuleInput, RetentionTag } from "./retention";
+export type {
+  GcOptions,
+  JobCounts,
+  JobError,
+  JobItem,
+  JobKind,
+  JobPhase,
+  JobRun,
+  LifecycleJobs,
+  RetentionOptions,
+  RetentionRule,
+} from "./lifecycle-types";

@@ -172,11 +172,17 @@ export interface ImmutableRule {
   created: string;
 }
 
-/** The registry's rules (immutable tags; patterns validated by the caller). */
+/** The registry's rules (immutable tags, retention; validated by the caller). */
 export interface PolicyStore {
   immutableRules(): Promise<ImmutableRule[]>;
   addImmutableRule(repository: string, tag: string): Promise<ImmutableRule>;
   removeImmutableRule(id: string): Promise<boolean>;
+  /** The retention rules, oldest first. */
+  retentionRules(): Promise<import("./lifecycle-types").RetentionRule[]>;
+  /** Adds a rule (checked with retentionRuleProblem); the same rule twice gives the existing one back. */
+  addRetentionRule(rule: import("./retention").RetentionRuleInput): Promise<import("./lifecycle-types").RetentionRule>;
+  /** False when there is no rule `id`. */
+  removeRetentionRule(id: string): Promise<boolean>;
 }
 
 /** Both manifest roles: what a registry that accepts pushes implements. */

@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
+import type { RetentionRule } from "./lifecycle-types";
 import type { ImmutableRule, PolicyStore } from "./ports";
+import type { RetentionRuleInput } from "./retention";
 
 /**
- * The registry's rules, in one Durable Object (binding POLICY, named "policy"): immutable-tag rules (and, as the
- * lifecycle work grows, retention rules and GC runs). Strongly consistent: a rule added is enforced by the next
- * push anywhere. Patterns are validated by the caller (core's isRepositoryPattern / isTagPattern).
+ * The registry's rules, in one Durable Object (binding POLICY, named "policy"): immutable-tag rules and retention
+ * rules. Strongly consistent: a rule added is enforced by the next push anywhere. Rules are validated by the
+ * caller (core's isRepositoryPattern / isTagPattern; retentionRuleProblem).
  */
 export class RegistryPolicy extends DurableObject<Record<string, unknown>> {
   private readonly sql: SqlStorage;
@@ -14,6 +16,9 @@ export class RegistryPolicy extends DurableObject<Record<string, unknown>> {
     this.sql = ctx.storage.sql;
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS immutable_rules (id TEXT PRIMARY KEY, repository TEXT NOT NULL, tag TEXT NOT NULL, created TEXT NOT NULL)",
+    );
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS retention_rules (id TEXT PRIMARY KEY, repository TEXT NOT NULL, keep_last INTEGER, keep_tags TEXT, keep_days REAL, created TEXT NOT NULL)",
     );
   }
 
@@ -36,6 +41,49 @@ export class RegistryPolicy extends DurableObject<Record<string, unknown>> {
   removeImmutableRule(id: string): boolean {
     return this.sql.exec("DELETE FROM immutable_rules WHERE id = ?", id).rowsWritten > 0;
   }
+
+  retentionRules(): RetentionRule[] {
+    return this.sql
+      .exec("SELECT id, repository, keep_last, keep_tags, keep_days, created FROM retention_rules ORDER BY created, id")
+      .toArray()
+      .map((r) => ({
+        id: r.id as string,
+        repository: r.repository as string,
+        keepLast: r.keep_last as number | null,
+        keepTags: r.keep_tags as string | null,
+        keepDays: r.keep_days as number | null,
+        created: r.created as string,
+      }));
+  }
+
+  /** Adds a retention rule (the same rule twice gives the existing one back); validated by the caller (retentionRuleProblem). */
+  addRetentionRule(input: RetentionRuleInput): RetentionRule {
+    const wanted = {
+      repository: input.repository,
+      keepLast: input.keepLast ?? null,
+      keepTags: input.keepTags ?? null,
+      keepDays: input.keepDays ?? null,
+    };
+    const same = (r: RetentionRule) =>
+      r.repository === wanted.repository && r.keepLast === wanted.keepLast && r.keepTags === wanted.keepTags && r.keepDays === wanted.keepDays;
+    const existing = this.retentionRules().find(same);
+    if (existing) return existing;
+    const rule = { id: crypto.randomUUID().slice(0, 8), ...wanted, created: new Date().toISOString() };
+    this.sql.exec(
+      "INSERT INTO retention_rules (id, repository, keep_last, keep_tags, keep_days, created) VALUES (?, ?, ?, ?, ?, ?)",
+      rule.id,
+      rule.repository,
+      rule.keepLast,
+      rule.keepTags,
+      rule.keepDays,
+      rule.created,
+    );
+    return rule;
+  }
+
+  removeRetentionRule(id: string): boolean {
+    return this.sql.exec("DELETE FROM retention_rules WHERE id = ?", id).rowsWritten > 0;
+  }
 }
 
 /** The policy port over the RegistryPolicy object (one per registry, named "policy"). */
@@ -56,5 +104,17 @@ export class DoPolicyStore implements PolicyStore {
 
   async removeImmutableRule(id: string): Promise<boolean> {
     return this.policy().removeImmutableRule(id);
+  }
+
+  async retentionRules(): Promise<RetentionRule[]> {
+    return this.policy().retentionRules();
+  }
+
+  async addRetentionRule(rule: RetentionRuleInput): Promise<RetentionRule> {
+    return this.policy().addRetentionRule(rule);
+  }
+
+  async removeRetentionRule(id: string): Promise<boolean> {
+    return this.policy().removeRetentionRule(id);
   }
 }
