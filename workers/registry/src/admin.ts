@@ -1,29 +1,65 @@
 import { equalSecrets, isRepositoryPattern, isTagPattern } from "@registry/core";
-import type { PolicyStore } from "@registry/storage";
+import type { LifecycleJobs, PolicyStore } from "@registry/storage";
+import { error, json } from "./admin-http";
+import {
+  addRetentionRule,
+  getRun,
+  listItems,
+  listRetentionRules,
+  listRuns,
+  removeRetentionRule,
+  startGc,
+  startRetention,
+} from "./admin-lifecycle";
 
 /**
- * The registry's admin API (beside /v2, on the same host): the rules `pnpm admin` manages. Every call needs
+ * The registry's admin API (beside /v2, on the same host): what `pnpm admin` manages. Every call needs
  * `Authorization: Bearer <ADMIN_TOKEN>` (a secret; unset = the admin API is closed); answers are JSON, errors
- * `{"error": "…"}` with 400/401/404.
+ * `{"error": "…"}` with 400/401/404/409 (503 for the run routes when no job runner is wired).
  *
  *   GET    /admin/immutability        → 200 {"rules": [{id, repository, tag, created}]}
  *   POST   /admin/immutability        {"repository": "<pattern>", "tag": "<glob>"} → 201 the rule
  *   DELETE /admin/immutability/<id>   → 204, or 404
+ *
+ * Garbage collection and retention (/admin/gc…, /admin/retention…): admin-lifecycle.ts.
  */
-export async function adminFetch(request: Request, adminToken: string | undefined, policy: PolicyStore): Promise<Response> {
+export interface AdminDeps {
+  policy: PolicyStore;
+  /** The lifecycle job runner; without it the GC and retention run routes answer 503. */
+  jobs?: LifecycleJobs | undefined;
+}
+
+type Handler = (request: Request, deps: AdminDeps, id: string) => Promise<Response>;
+
+const ID = "([\\w-]{1,64})";
+
+/** Every admin route: method, path, handler (the path's capture, if any, is passed as `id`). */
+const ROUTES: [string, RegExp, Handler][] = [
+  ["GET", /^\/admin\/immutability$/, async (_, { policy }) => json(200, { rules: await policy.immutableRules() })],
+  ["POST", /^\/admin\/immutability$/, addImmutableRule],
+  ["DELETE", new RegExp(`^/admin/immutability/${ID}$`), removeImmutableRule],
+  ["POST", /^\/admin\/gc$/, startGc],
+  ["GET", /^\/admin\/gc\/runs$/, listRuns],
+  ["GET", new RegExp(`^/admin/gc/runs/${ID}$`), getRun],
+  ["GET", new RegExp(`^/admin/gc/runs/${ID}/items$`), listItems],
+  ["GET", /^\/admin\/retention$/, listRetentionRules],
+  ["POST", /^\/admin\/retention$/, addRetentionRule],
+  ["POST", /^\/admin\/retention\/run$/, startRetention],
+  ["DELETE", new RegExp(`^/admin/retention/${ID}$`), removeRetentionRule],
+];
+
+export async function adminFetch(request: Request, adminToken: string | undefined, deps: AdminDeps): Promise<Response> {
   const refused = await checkToken(request, adminToken);
   if (refused) return refused;
   const path = new URL(request.url).pathname;
-  if (path === "/admin/immutability" && request.method === "GET") return json(200, { rules: await policy.immutableRules() });
-  if (path === "/admin/immutability" && request.method === "POST") return addRule(request, policy);
-  const id = /^\/admin\/immutability\/([\w-]{1,64})$/.exec(path)?.[1];
-  if (id && request.method === "DELETE") {
-    return (await policy.removeImmutableRule(id)) ? new Response(null, { status: 204 }) : error(404, `no rule ${id}`);
+  for (const [method, pattern, handler] of ROUTES) {
+    const match = request.method === method ? pattern.exec(path) : null;
+    if (match) return handler(request, deps, match[1] ?? "");
   }
   return error(404, `no admin route for ${request.method} ${path}`);
 }
 
-async function addRule(request: Request, policy: PolicyStore): Promise<Response> {
+async function addImmutableRule(request: Request, { policy }: AdminDeps): Promise<Response> {
   const body = (await request.json().catch(() => null)) as { repository?: unknown; tag?: unknown } | null;
   const repository = body?.repository;
   const tag = body?.tag;
@@ -34,6 +70,10 @@ async function addRule(request: Request, policy: PolicyStore): Promise<Response>
   return json(201, await policy.addImmutableRule(repository, tag));
 }
 
+async function removeImmutableRule(_request: Request, { policy }: AdminDeps, id: string): Promise<Response> {
+  return (await policy.removeImmutableRule(id)) ? new Response(null, { status: 204 }) : error(404, `no rule ${id}`);
+}
+
 /** 401 unless the request carries the admin token (compared in constant time, through SHA-256). */
 async function checkToken(request: Request, expected: string | undefined): Promise<Response | undefined> {
   if (!expected) return error(401, "the admin API is closed: set the ADMIN_TOKEN secret");
@@ -41,12 +81,4 @@ async function checkToken(request: Request, expected: string | undefined): Promi
   const given = /^[ \t]*bearer[ \t]+(\S{1,4096})[ \t]*$/i.exec(header)?.[1];
   if (!given) return error(401, "admin token required: Authorization: Bearer <ADMIN_TOKEN>");
   return (await equalSecrets(given, expected)) ? undefined : error(401, "invalid admin token");
-}
-
-function json(status: number, value: unknown): Response {
-  return new Response(JSON.stringify(value), { status, headers: { "Content-Type": "application/json" } });
-}
-
-function error(status: number, message: string): Response {
-  return json(status, { error: message });
 }

@@ -126,7 +126,7 @@ export default {
   fetch(incoming: Request, env: Env): Promise<Response> {
     // X-Blob-Origin comes from the local front only (TRUST_BLOB_ORIGIN=on): elsewhere a client's copy is dropped.
     const request = env.TRUST_BLOB_ORIGIN === "on" ? incoming : withoutBlobOrigin(incoming);
-    if (new URL(request.url).pathname.startsWith("/admin/")) return adminFetch(request, env.ADMIN_TOKEN, new DoPolicyStore(env.POLICY));
+    if (new URL(request.url).pathname.startsWith("/admin/")) return adminFetch(request, env.ADMIN_TOKEN, { policy: new DoPolicyStore(env.POLICY) });
     const around = [...bodyLimits(env), ...pullLimits(env)];
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },
