@@ -2,8 +2,10 @@
 // `pnpm admin <command>`: the registry's and the auth service's admin APIs from one command line.
 // Plain Node 20 ESM, no dependencies; each command group is a module of this folder.
 import { parseArgs } from "node:util";
+import * as gcCommands from "./gc.mjs";
 import { UsageError, run } from "./http.mjs";
 import * as immutableCommands from "./immutable.mjs";
+import * as retentionCommands from "./retention.mjs";
 import * as robotsCommands from "./robots.mjs";
 import { adminToken, secretsFile } from "./token.mjs";
 
@@ -14,6 +16,8 @@ const USAGE = `usage: pnpm admin [options] <command> …
 commands
 ${indent(robotsCommands.USAGE)}
 ${indent(immutableCommands.USAGE)}
+${indent(retentionCommands.USAGE)}
+${indent(gcCommands.USAGE)}
 
 options
   --registry URL   the registry (else env REGISTRY_URL, default http://127.0.0.1:5080)
@@ -22,7 +26,7 @@ options
   --json           machine-readable output on stdout
   --help           this text
 
-Exit codes: 0 done, 1 the API refused or could not be reached, 2 a mistake in the command line.`;
+Exit codes: 0 done, 1 the API refused or could not be reached (or a run failed), 2 a mistake in the command line.`;
 
 const GLOBAL = {
   registry: { type: "string" },
@@ -36,6 +40,8 @@ const GLOBAL = {
 const GROUPS = {
   robots: { options: robotsCommands.OPTIONS, service: "auth", run: robotsCommands.robots },
   immutable: { options: immutableCommands.OPTIONS, service: "registry", run: immutableCommands.immutable },
+  retention: { options: retentionCommands.OPTIONS, service: "registry", run: retentionCommands.retention },
+  gc: { options: gcCommands.OPTIONS, service: "registry", run: gcCommands.gc },
 };
 
 async function main() {

@@ -10,7 +10,17 @@ export class UsageError extends Error {
 }
 
 /** The API refused, failed or could not be reached: exit code 1. */
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  /**
+   * @param {string} message
+   * @param {{ status?: number, body?: any }} [answer]  the HTTP status and parsed JSON body, when the API answered
+   */
+  constructor(message, { status, body } = {}) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
 
 /**
  * Where an admin API lives and how to reach it.
@@ -31,6 +41,15 @@ function errorText(text) {
     if (error) return `${error.code}: ${error.message}`;
   } catch {}
   return text.trim() || "(no body)";
+}
+
+/** The JSON of an answer, or undefined. */
+function parsed(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -63,7 +82,7 @@ export async function request(target, method, path, body) {
   if (res.status === 401) {
     throw new ApiError(`the ${target.name} at ${target.url} refused the admin token (401 ${errorText(text)}). ${target.tokenHint}`);
   }
-  if (!res.ok) throw new ApiError(`${method} ${path} → ${res.status} ${errorText(text)}`);
+  if (!res.ok) throw new ApiError(`${method} ${path} → ${res.status} ${errorText(text)}`, { status: res.status, body: parsed(text) });
   if (!text) return null;
   try {
     return JSON.parse(text);
