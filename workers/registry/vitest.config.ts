@@ -12,7 +12,7 @@ export default defineConfig({
       // No AUTH_REALM here (token auth is tested end to end with the real auth worker: test/e2e/auth.test.ts),
       // so the AUTH binding is never called; it only has to exist.
       miniflare: {
-        bindings: { WRITE_ACCESS: "open", AUTH_REALM: "" },
+        bindings: { WRITE_ACCESS: "open", AUTH_REALM: "", GC_TEST_HOOKS: "on" },
         serviceBindings: { AUTH: () => new Response("no auth service in these tests", { status: 503 }) },
       },
     }),

@@ -32,7 +32,7 @@ export {
   isRegistryHost,
 } from "./reference";
 
-export { isRepositoryPattern, isTagPattern, matchesRepositoryPattern, matchesTagPattern, tagRuleCovers } from "./patterns";
+export { cosignSubject, isRepositoryPattern, isTagPattern, matchesRepositoryPattern, matchesTagPattern, tagRuleCovers } from "./patterns";
 
 export { MediaTypes, MANIFEST_MEDIA_TYPES, isManifestMediaType } from "./media-types";
 export type { Platform, Descriptor } from "./descriptor";

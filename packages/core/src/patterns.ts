@@ -37,7 +37,16 @@ export function matchesTagPattern(pattern: string, tag: string): boolean {
 }
 
 /** cosign's tag-scheme tags for a digest's signature, attestation and SBOM (`sha256-<hex>.sig|.att|.sbom`). */
-const COSIGN_TAG = /^sha256-[0-9a-f]{64}\.(?:sig|att|sbom)$/;
+const COSIGN_TAG = /^sha256-([0-9a-f]{64})\.(?:sig|att|sbom)$/;
+
+/**
+ * The digest a cosign tag-scheme tag belongs to (`sha256-<hex>.sig` → `sha256:<hex>`), or null for any other tag:
+ * such tags follow their subject (garbage collection, retention), and rules cover them only by name.
+ */
+export function cosignSubject(tag: string): string | null {
+  const hex = COSIGN_TAG.exec(tag)?.[1];
+  return hex ? `sha256:${hex}` : null;
+}
 
 /**
  * True if a tag rule with the glob `pattern` covers `tag`. cosign's signature, attestation and SBOM tags are
@@ -45,6 +54,6 @@ const COSIGN_TAG = /^sha256-[0-9a-f]{64}\.(?:sig|att|sbom)$/;
  * still works.
  */
 export function tagRuleCovers(pattern: string, tag: string): boolean {
-  if (COSIGN_TAG.test(tag) && !pattern.startsWith("sha256-")) return false;
+  if (cosignSubject(tag) && !pattern.startsWith("sha256-")) return false;
   return matchesTagPattern(pattern, tag);
 }

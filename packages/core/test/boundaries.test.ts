@@ -86,6 +86,7 @@ const expectedExports = [
   "matchesRepositoryPattern",
   "matchesTagPattern",
   "tagRuleCovers",
+  "cosignSubject",
   "MediaTypes",
   "MANIFEST_MEDIA_TYPES",
   "isManifestMediaType",

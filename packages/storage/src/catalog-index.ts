@@ -15,6 +15,11 @@ export class CatalogIndex extends DurableObject<Record<string, unknown>> {
     this.sql.exec("INSERT OR IGNORE INTO repositories (name) VALUES (?)", name);
   }
 
+  /** How many repositories the catalog lists. */
+  count(): number {
+    return this.sql.exec("SELECT count(*) AS n FROM repositories").one().n as number;
+  }
+
   list(n: number, last?: string): NamePage {
     const rows = this.sql
       .exec("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?", last ?? "", n + 1)

@@ -1,4 +1,4 @@
-import type { Descriptor, Digest, RepositoryName, Tag } from "@registry/core";
+import { OciError, type Descriptor, type Digest, type RepositoryName, type Tag } from "@registry/core";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
 import type {
@@ -57,7 +57,7 @@ export class DoManifestStore implements ManifestStore {
     if (!inline) {
       await this.bucket.put(keys.manifest(repository, m.digest), m.bytes, { httpMetadata: { contentType: m.mediaType } });
     }
-    const { refused } = await this.indexes.repository(repository).putManifest(
+    const { refused, missing } = await this.indexes.repository(repository).putManifest(
       repository,
       {
         digest: m.digest,
@@ -66,11 +66,13 @@ export class DoManifestStore implements ManifestStore {
         bytes: inline ? m.bytes : null,
         ...(m.subject ? { subject: m.subject } : {}),
         ...(m.referrer ? { referrer: m.referrer } : {}),
+        ...(m.references ? { references: m.references } : {}),
       },
       tag,
       protect,
     );
     if (refused) throw immutableTag(refused);
+    if (missing) throw new OciError("MANIFEST_BLOB_UNKNOWN", { detail: { digests: missing } });
   }
 
   /**

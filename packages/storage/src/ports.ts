@@ -105,6 +105,11 @@ export interface ManifestWrite extends ManifestContent {
   /** Descriptor to list under `subject` in the referrers API, when the manifest has a subject. */
   subject?: Digest;
   referrer?: Descriptor;
+  /**
+   * What it references: checked again where it is stored, atomically (a GC run may have swept one since the
+   * caller's check: MANIFEST_BLOB_UNKNOWN), and recorded for garbage collection.
+   */
+  references?: References;
 }
 
 /** A manifest named by tag or by digest. */

@@ -1,12 +1,11 @@
 import type { Digest, RepositoryName } from "@registry/core";
-import { parseBlobRecord, readBlob, type BlobRecord } from "./blob-record";
+import { readBlob, type BlobRecord } from "./blob-record";
 import type { Indexes } from "./indexes";
-import { keys } from "./keys";
 import type { BlobInfo, BlobStore, MountSources, OpenBlob } from "./ports";
 
-/** A blob record found for a mount, and the repository it was found in (null: the global index). */
+/** A blob record found for a mount in a source repository. */
 interface Found {
-  source: RepositoryName | null;
+  source: RepositoryName;
   record: BlobRecord;
 }
 
@@ -36,11 +35,22 @@ export class R2BlobStore implements BlobStore {
     return (await this.indexes.repository(repository).unlinkBlob(digest)).deleted;
   }
 
+  /**
+   * The link is made from the blob index's copy, touched first (so a GC run under way keeps it); a source linked
+   * before the blob index existed hands its record over. A copy being deleted by GC is not mounted: null.
+   */
   async mount(to: RepositoryName, digest: Digest, sources: MountSources): Promise<BlobInfo | null> {
-    const found = sources === "any" ? await this.globalRecord(digest) : await this.firstRecord(sources, digest);
-    if (!found) return null;
-    if (found.source !== to) await this.indexes.repository(to).linkBlob(digest, found.record);
-    return { digest, size: found.record.size };
+    let adopt: BlobRecord | undefined;
+    if (sources !== "any") {
+      const found = await this.firstRecord(sources, digest);
+      if (!found) return null;
+      if (found.source === to) return { digest, size: found.record.size };
+      adopt = found.record;
+    }
+    const record = await this.indexes.blobs.of(digest).acquire(digest, adopt);
+    if (!record) return null;
+    await this.indexes.repository(to).linkBlob(digest, record);
+    return { digest, size: record.size };
   }
 
   /** The blob's record in the first of `repositories` that links it, one index call each until found. */
@@ -50,12 +60,6 @@ export class R2BlobStore implements BlobStore {
       if (record) return { source, record };
     }
     return null;
-  }
-
-  /** Any repository's copy of a blob, from the global blob index in R2. */
-  private async globalRecord(digest: Digest): Promise<Found | null> {
-    const obj = await this.bucket.get(keys.blob(digest));
-    return obj ? { source: null, record: parseBlobRecord(await obj.text()) } : null;
   }
 }
 

@@ -1,7 +1,6 @@
 import { digestAlgorithm, OciError, verifyDigest, type Digest, type RepositoryName } from "@registry/core";
 import type { BlobRecord } from "./blob-record";
 import type { Indexes } from "./indexes";
-import { keys } from "./keys";
 import type { BlobInfo, UploadBody, UploadStatus, UploadStore } from "./ports";
 import { SegmentWriter } from "./segment-writer";
 import { readChunks } from "./streams";
@@ -13,8 +12,10 @@ export { PART_SIZE } from "./segment-writer";
 /**
  * Upload sessions on R2, composed of three parts: the session state and its compare-and-swap saves
  * (upload-session.ts), the segment writer that puts every byte into R2 once (segment-writer.ts), and the
- * digests computed while the bytes stream (upload-hashing.ts, core's Verifier). Finishing links the written
- * objects into the repository — no copy, no read-back (but for a sha512 upload spread over several requests).
+ * digests computed while the bytes stream (upload-hashing.ts, core's Verifier). Finishing records the written
+ * objects in the blob index and links them into the repository — no copy, no read-back (but for a sha512 upload
+ * spread over several requests); when the registry already holds the digest, its copy is linked and the new bytes
+ * are deleted, so a layer pushed to many repositories is stored once.
  */
 export class R2UploadStore implements UploadStore {
   private readonly sessions: UploadSessions;
@@ -108,11 +109,11 @@ export class R2UploadStore implements UploadStore {
   private async commit(state: UploadState, expected: Digest): Promise<BlobInfo> {
     await this.segments.close(state);
     verifyDigest(expected, await uploadDigest(this.bucket, state, digestAlgorithm(expected)));
-    const record: BlobRecord = { size: state.size, segments: state.segments };
-    await Promise.all([
-      this.bucket.put(keys.blob(expected), JSON.stringify(record), { customMetadata: { size: String(state.size) } }),
-      this.indexes.repository(state.repository).linkBlob(expected, record),
-    ]);
+    // The blob index first (it keeps an existing copy, and a GC run then never condemns it), then the link.
+    const written: BlobRecord = { size: state.size, segments: state.segments };
+    const { record, duplicate } = await this.indexes.blobs.of(expected).commit(expected, written);
+    await this.indexes.repository(state.repository).linkBlob(expected, record);
+    if (duplicate) await this.segments.deleteSegments(state.segments);
     return { digest: expected, size: state.size };
   }
 }

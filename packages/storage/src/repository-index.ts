@@ -1,12 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Descriptor } from "@registry/core";
 import type { BlobRecord } from "./blob-record";
-import { page, type CatalogIndex } from "./catalog-index";
+import { page } from "./catalog-index";
 import { parseEdgeKey, type EdgeEntry } from "./edge-keys";
 import { EdgeOutbox } from "./edge-outbox";
 import { heldEntries, indexTruth } from "./edge-truth";
 import type { ProtectedTags } from "./ports";
-import { refusal, type Refusal } from "./tag-guard";
+import type { RetentionRule } from "./lifecycle-types";
+import {
+  applyRepositoryGc,
+  planRepositoryGc,
+  removeTags,
+  retentionRemovals,
+  type RepositoryGcOptions,
+  type RepositoryGcPlan,
+} from "./repository-gc";
+import { migrate, missingRefs, recordRefs } from "./repository-schema";
+import { refusal } from "./tag-guard";
+import type { IndexEnv, IndexedManifest, IndexedManifestWrite, IndexWrite, NamePage, ReferrerPage } from "./repository-types";
+
+export type { IndexEnv, IndexedManifest, IndexedManifestWrite, IndexWrite, NamePage, ReferrerPage } from "./repository-types";
 
 /**
  * One Durable Object per repository (named by the repository): the strongly consistent index of its
@@ -23,63 +36,7 @@ import { refusal, type Refusal } from "./tag-guard";
  */
 export const INLINE_LIMIT = 1024 * 1024;
 
-/** A manifest row as the index returns it: bytes inline, or null when they are in R2. */
-export interface IndexedManifest {
-  digest: string;
-  mediaType: string;
-  size: number;
-  bytes: Uint8Array | null;
-  /** For a lookup by tag: when the tag was last set or confirmed (ms since the epoch). */
-  taggedAt?: number;
-}
-
-export interface IndexedManifestWrite {
-  digest: string;
-  mediaType: string;
-  size: number;
-  /** null: the bytes were written to R2 by the caller (too large for a row). */
-  bytes: Uint8Array | null;
-  subject?: string;
-  referrer?: Descriptor;
-}
-
-export interface NamePage {
-  items: string[];
-  more: boolean;
-}
-
-export interface ReferrerPage {
-  items: Descriptor[];
-  more: boolean;
-}
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS manifests (
-    digest TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL, bytes BLOB,
-    subject TEXT, referrer TEXT);
-  CREATE INDEX IF NOT EXISTS manifests_subject ON manifests (subject, digest);
-  CREATE TABLE IF NOT EXISTS tags (name TEXT PRIMARY KEY, digest TEXT NOT NULL, checked_at INTEGER NOT NULL DEFAULT 0);
-  CREATE INDEX IF NOT EXISTS tags_digest ON tags (digest);
-  CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, record TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-`;
-
 type Row = Record<string, SqlStorageValue>;
-
-/** The bindings the index uses: the catalog, and the edge index when the worker has one. */
-export interface IndexEnv {
-  CATALOG: DurableObjectNamespace<CatalogIndex>;
-  EDGE_INDEX?: KVNamespace;
-}
-
-/**
- * A write's outcome: `edgeWrites` = KV writes it queued for the edge index (0 without one); `refused`: an
- * immutable-tag rule of the caller's `protect` forbade it, and nothing was written.
- */
-export interface IndexWrite {
-  edgeWrites: number;
-  refused?: Refusal;
-}
 
 export class RepositoryIndex extends DurableObject<IndexEnv> {
   private readonly sql: SqlStorage;
@@ -88,7 +45,7 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
   constructor(ctx: DurableObjectState, env: IndexEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(SCHEMA);
+    migrate(this.sql);
     this.outbox = new EdgeOutbox(ctx.storage, env.EDGE_INDEX, indexTruth(this.sql));
   }
 
@@ -132,18 +89,22 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
     const moved = tag ? this.sql.exec("SELECT 1 FROM tags WHERE name = ? AND digest != ?", tag, m.digest).toArray().length > 0 : false;
     const refused = moved ? refusal(protect, [tag!]) : undefined;
     if (refused) return { edgeWrites: 0, refused };
+    const missing = m.references ? missingRefs(this.sql, m.references) : [];
+    if (missing.length > 0) return { edgeWrites: 0, missing };
     const edgeWrites = this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT INTO manifests (digest, media_type, size, bytes, subject, referrer) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO manifests (digest, media_type, size, bytes, subject, referrer, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (digest) DO UPDATE SET media_type = excluded.media_type, size = excluded.size,
-           bytes = excluded.bytes, subject = excluded.subject, referrer = excluded.referrer`,
+           bytes = excluded.bytes, subject = excluded.subject, referrer = excluded.referrer, created_at = excluded.created_at`,
         m.digest,
         m.mediaType,
         m.size,
         m.bytes,
         m.subject ?? null,
         m.referrer ? JSON.stringify(m.referrer) : null,
+        Date.now(),
       );
+      if (m.references) recordRefs(this.sql, m.digest, m.references);
       if (tag) {
         this.sql.exec(
           `INSERT INTO tags (name, digest, checked_at) VALUES (?, ?, ?)
@@ -192,6 +153,7 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
       const tags = this.sql.exec("SELECT name FROM tags WHERE digest = ?", digest).toArray();
       this.sql.exec("DELETE FROM tags WHERE digest = ?", digest);
       this.sql.exec("DELETE FROM manifests WHERE digest = ?", digest);
+      this.sql.exec("DELETE FROM refs WHERE manifest = ?", digest);
       const touched: Omit<EdgeEntry, "repository">[] = tags.map((t) => ({ kind: "tag", ref: t.name as string }));
       const edgeWrites = this.mark([...touched, { kind: "manifest", ref: digest }]);
       return { deleted: true, external: Boolean(row.external), edgeWrites };
@@ -233,10 +195,12 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
   linkBlob(digest: string, record: BlobRecord): IndexWrite {
     const edgeWrites = this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        "INSERT INTO blobs (digest, size, record) VALUES (?, ?, ?) ON CONFLICT (digest) DO UPDATE SET record = excluded.record",
+        `INSERT INTO blobs (digest, size, record, linked_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (digest) DO UPDATE SET record = excluded.record, linked_at = excluded.linked_at`,
         digest,
         record.size,
         JSON.stringify(record),
+        Date.now(),
       );
       return this.mark([{ kind: "blob", ref: digest }]);
     });
@@ -267,6 +231,40 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
     });
     void this.outbox.publish();
     return { edgeWrites };
+  }
+
+  /**
+   * One repository's step of a garbage collection run (repository-gc.ts decides): deletes the manifests, tags and
+   * blob links it no longer keeps, in one transaction, so no push interleaves (a manifest push that raced with it
+   * finds its references gone and fails: `missing`). Returns the plan; `dryRun` applies nothing.
+   */
+  async gc(opts: RepositoryGcOptions, protect?: ProtectedTags): Promise<RepositoryGcPlan> {
+    const plan = this.ctx.storage.transactionSync(() => {
+      const plan = planRepositoryGc(this.sql, opts, protect);
+      if (!opts.dryRun) this.mark(applyRepositoryGc(this.sql, plan));
+      return plan;
+    });
+    if (!opts.dryRun) await this.outbox.publish();
+    return plan;
+  }
+
+  /**
+   * A retention run's step: removes the tags `rules` (those matching this repository) do not keep, never one
+   * `protect` covers; returns them. `dryRun`: removes nothing.
+   */
+  async retain(rules: readonly RetentionRule[], now: number, dryRun: boolean, protect?: ProtectedTags): Promise<string[]> {
+    const removed = this.ctx.storage.transactionSync(() => {
+      const removed = retentionRemovals(this.sql, rules, now, protect);
+      if (!dryRun) this.mark(removeTags(this.sql, removed));
+      return removed;
+    });
+    if (!dryRun && removed.length > 0) await this.outbox.publish();
+    return removed;
+  }
+
+  /** Records pulls of `tags` at `at` (batched by the caller: retention's "pulled within D days"). */
+  recordPulls(tags: readonly string[], at: number): void {
+    for (const t of tags) this.sql.exec("UPDATE tags SET pulled_at = ? WHERE name = ? AND (pulled_at IS NULL OR pulled_at < ?)", at, t, at);
   }
 
   /** Keys still waiting to be published to the edge index. */

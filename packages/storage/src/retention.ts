@@ -1,4 +1,4 @@
-import { isRepositoryPattern, isTagPattern, matchesRepositoryPattern, matchesTagPattern } from "@registry/core";
+import { cosignSubject, isRepositoryPattern, isTagPattern, matchesRepositoryPattern, matchesTagPattern } from "@registry/core";
 import type { RetentionRule } from "./lifecycle-types";
 
 /**
@@ -18,8 +18,6 @@ export interface RetentionTag {
 /** What a rule is made of, before the policy store gives it an id and a creation time. */
 export type RetentionRuleInput = Pick<RetentionRule, "repository" | "keepLast" | "keepTags" | "keepDays">;
 
-/** cosign's tag-scheme tags (`sha256-<hex>.sig|.att|.sbom`): they follow their subject through GC, not retention. */
-const COSIGN_TAG = /^sha256-[0-9a-f]{64}\.(?:sig|att|sbom)$/;
 
 const DAY_MS = 86_400_000;
 
@@ -45,7 +43,7 @@ export function planRetention(
 ): { keep: string[]; remove: string[] } {
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   if (rules.length === 0) return { keep: tags.map((t) => t.name).sort(byName), remove: [] };
-  const kept = new Set(tags.filter((t) => COSIGN_TAG.test(t.name)).map((t) => t.name));
+  const kept = new Set(tags.filter((t) => cosignSubject(t.name) !== null).map((t) => t.name));
   const candidates = tags.filter((t) => !kept.has(t.name));
   const newestFirst = [...candidates].sort((a, b) => b.pushedAt - a.pushedAt || byName(a.name, b.name));
   for (const rule of rules) {

@@ -49,7 +49,11 @@ export function createEdgeStores(bucket: R2Bucket, namespaces: IndexNamespaces, 
 function metered(bucket: R2Bucket, namespaces: IndexNamespaces, ops: StorageOps): [R2Bucket, IndexNamespaces] {
   return [
     meterBucket(bucket, ops),
-    { repositories: meterNamespace(namespaces.repositories, ops), catalog: meterNamespace(namespaces.catalog, ops) },
+    {
+      repositories: meterNamespace(namespaces.repositories, ops),
+      catalog: meterNamespace(namespaces.catalog, ops),
+      blobs: meterNamespace(namespaces.blobs, ops),
+    },
   ];
 }
 

@@ -39,6 +39,12 @@ export interface LoadedSession {
 
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 
+/**
+ * A session idle for longer than this is gone for its client (BLOB_UPLOAD_UNKNOWN), an hour before garbage
+ * collection's default upload grace (24 h) may sweep it: so no upload finishes with bytes a sweep is deleting.
+ */
+export const SESSION_IDLE_LIMIT_MS = 23 * 3_600_000;
+
 /** A fresh, empty session of `repository` (not stored yet). */
 export function newSession(repository: RepositoryName): UploadState {
   return { v: 1, id: crypto.randomUUID(), repository, size: 0, segments: [], created: Date.now() };
@@ -70,7 +76,7 @@ export class UploadSessions {
   async load(repository: RepositoryName, id: string): Promise<LoadedSession | null> {
     if (!UPLOAD_ID.test(id)) return null;
     const obj = await this.bucket.get(keys.upload(id));
-    if (!obj) return null;
+    if (!obj || Date.now() - obj.uploaded.getTime() > SESSION_IDLE_LIMIT_MS) return null;
     const state = JSON.parse(await obj.text()) as UploadState;
     if (state.repository !== repository) return null;
     return { state, etag: obj.etag };

@@ -13,7 +13,7 @@ import {
   type StorageOps,
 } from "@registry/storage";
 
-export { CatalogIndex, RepositoryIndex } from "@registry/storage";
+export { BlobIndex, CatalogIndex, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
 export { BlobFills } from "@registry/pull-through";
 
@@ -61,7 +61,7 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
     const refuse: RouteMiddleware = () => Promise.reject(e);
     return app.fetch(request, undefined, [limits, refuse]);
   }
-  const namespaces = { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
+  const namespaces = { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG, blobs: env.BLOB_INDEX };
   const stores = pullThroughStores({
     local: ops ? createMeteredStores(env.MIRROR_BUCKET, namespaces, ops) : createStores(env.MIRROR_BUCKET, namespaces),
     upstream: new UpstreamClient(upstream),

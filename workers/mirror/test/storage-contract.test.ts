@@ -22,7 +22,7 @@ function pullThrough(): { stores: ReadStores; upstream: FakeUpstream } {
   const config = parseUpstreams(JSON.stringify({ "docker.io": { url: FakeUpstream.URL } }), "docker.io", {}, 5);
   const selected = selectUpstream(config, null);
   const stores = pullThroughStores({
-    local: createStores(e.MIRROR_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG }),
+    local: createStores(e.MIRROR_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG, blobs: e.BLOB_INDEX }),
     upstream: new UpstreamClient(selected),
     cacheName: (repository) => cacheRepository(selected, repository) as RepositoryName,
     tagTtlMs: 0,

@@ -17,20 +17,24 @@ import {
   createMeteredEdgeStores,
   createMeteredStores,
   createStores,
+  DoLifecycleJobs,
   DoPolicyStore,
   edgeTiming,
   formatStorageOps,
   Indexes,
   IsolateCache,
   newStorageOps,
+  PullTimes,
   reconcileEdge,
   type EdgeCacheValue,
   type EdgeIndex,
 } from "@registry/storage";
 
 import { adminFetch } from "./admin";
+import { recordPullTimes } from "./pull-times";
+import { scheduledLifecycle } from "./scheduled";
 
-export { CatalogIndex, RegistryPolicy, RepositoryIndex } from "@registry/storage";
+export { BlobIndex, CatalogIndex, LifecycleRunner, RegistryPolicy, RepositoryIndex } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
 
 /**
@@ -43,7 +47,15 @@ export type Env = RegistryBindings & {
 };
 
 function namespaces(env: Env) {
-  return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG };
+  return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG, blobs: env.BLOB_INDEX };
+}
+
+let pullTimes: { env: Env; middleware: RouteMiddleware } | undefined;
+
+/** Pull times for retention rules, noted by this isolate (one write per tag per hour at most). */
+function pullTimesFor(env: Env): RouteMiddleware {
+  if (pullTimes?.env !== env) pullTimes = { env, middleware: recordPullTimes(new PullTimes(new Indexes(namespaces(env)))) };
+  return pullTimes.middleware;
 }
 
 let cached: { env: Env; app: RegistryApp } | undefined;
@@ -126,13 +138,26 @@ export default {
   fetch(incoming: Request, env: Env): Promise<Response> {
     // X-Blob-Origin comes from the local front only (TRUST_BLOB_ORIGIN=on): elsewhere a client's copy is dropped.
     const request = env.TRUST_BLOB_ORIGIN === "on" ? incoming : withoutBlobOrigin(incoming);
-    if (new URL(request.url).pathname.startsWith("/admin/")) return adminFetch(request, env.ADMIN_TOKEN, { policy: new DoPolicyStore(env.POLICY) });
-    const around = [...bodyLimits(env), ...pullLimits(env)];
+    if (new URL(request.url).pathname.startsWith("/admin/"))
+      return adminFetch(request, env.ADMIN_TOKEN, {
+        policy: new DoPolicyStore(env.POLICY),
+        jobs: new DoLifecycleJobs(env.LIFECYCLE),
+      });
+    const around = [...bodyLimits(env), ...pullLimits(env), pullTimesFor(env)];
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },
 
-  /** The Cron Trigger: one bounded step of the edge index's reconciler (packages/storage reconcileEdge). */
-  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+  /**
+   * The Cron Triggers: one bounded step of the edge index's reconciler (packages/storage reconcileEdge) with a
+   * resume of a stalled lifecycle run; at RETENTION_CRON / GC_CRON, a retention run / a garbage collection.
+   */
+  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+    const jobs = new DoLifecycleJobs(env.LIFECYCLE);
+    if (controller.cron === env.RETENTION_CRON || controller.cron === env.GC_CRON) {
+      await scheduledLifecycle(controller.cron, env, jobs, new DoPolicyStore(env.POLICY));
+      return;
+    }
+    await jobs.kick();
     if (!env.EDGE_INDEX) return;
     const report = await reconcileEdge(env.EDGE_INDEX, new Indexes(namespaces(env)));
     console.log(JSON.stringify({ event: "edge-reconcile", ...report }));

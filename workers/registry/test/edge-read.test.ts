@@ -23,7 +23,7 @@ import { BASE, call, OCI_MANIFEST, pushImage, randomBytes } from "./helpers";
  * wired like the worker's, whose callers are pull-only unless they send `X-Test-Pusher` (a token with push).
  */
 const e = env as unknown as Env;
-const namespaces = { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG };
+const namespaces = { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG, blobs: e.BLOB_INDEX };
 const STALENESS_SEC = 1;
 const timing = edgeTiming(STALENESS_SEC);
 const cache = new IsolateCache<EdgeCacheValue>(timing.isolateTtlSec * 1000);

@@ -18,7 +18,7 @@ import type { Env } from "../src/index";
  */
 function stores() {
   const e = env as unknown as Env;
-  return createStores(e.REGISTRY_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG });
+  return createStores(e.REGISTRY_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG, blobs: e.BLOB_INDEX });
 }
 
 const timing = edgeTiming();
@@ -27,7 +27,7 @@ const edgeCache = new IsolateCache<EdgeCacheValue>(timing.isolateTtlSec * 1000);
 /** The read roles served at the edge (KV, the isolate's cache, the Durable Objects on a miss). */
 function edgeStores() {
   const e = env as unknown as Env;
-  return createEdgeStores(e.REGISTRY_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG }, { kv: e.EDGE_INDEX, cache: edgeCache, timing });
+  return createEdgeStores(e.REGISTRY_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG, blobs: e.BLOB_INDEX }, { kv: e.EDGE_INDEX, cache: edgeCache, timing });
 }
 
 async function seedBlob(repository: RepositoryName, bytes: Uint8Array): Promise<Digest> {

@@ -15,7 +15,7 @@ import type { Env } from "../src/index";
 
 const e = env as unknown as Env;
 const ops: StorageOps = newStorageOps();
-const stores = createMeteredStores(e.REGISTRY_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG }, ops);
+const stores = createMeteredStores(e.REGISTRY_BUCKET, { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG, blobs: e.BLOB_INDEX }, ops);
 const CHUNK = 3 * 1024 * 1024 + 7;
 
 const known = (bytes: Uint8Array) => ({ stream: new Response(bytes.slice()).body!, length: bytes.byteLength });

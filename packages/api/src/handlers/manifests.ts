@@ -16,7 +16,7 @@ import {
   type Reference,
   type RepositoryName,
 } from "@registry/core";
-import type { ManifestWriter, ManifestWrite, PolicyStore, ProtectedTags } from "@registry/storage";
+import type { ManifestWriter, ManifestWrite, PolicyStore, ProtectedTags, References } from "@registry/storage";
 import type { Handler, ReadDeps } from "../context";
 import { readLimited } from "../http";
 
@@ -43,7 +43,8 @@ export const getManifest: Handler<ReadDeps> = async ({ repository, params, head 
  * `PUT /v2/<name>/manifests/<reference>` — a manifest media type as Content-Type (the body's `mediaType`, when
  * present, must agree), validated through core; every referenced blob and child manifest must be in the
  * repository with the size its descriptor says (a subject may be missing: spec MUST). Only then is it stored, by
- * digest then tag, so a refused manifest leaves nothing behind (spec §"Pushing manifests", §"… with subject").
+ * digest then tag, so a refused manifest leaves nothing behind (spec §"Pushing manifests", §"… with subject");
+ * storage checks the references again as it stores (garbage collection may have swept one meanwhile).
  */
 export const putManifest: Handler = async ({ request, repository, params }, { stores, policy }) => {
   const ref = parseReference(params.reference ?? "");
@@ -55,9 +56,9 @@ export const putManifest: Handler = async ({ request, repository, params }, { st
   if (ref.kind === "digest" && ref.digest !== digest) {
     throw new OciError("DIGEST_INVALID", { detail: { expected: ref.digest, actual: digest } });
   }
-  await checkReferences(repository, manifest, stores.manifests);
+  const references = await checkReferences(repository, manifest, stores.manifests);
 
-  const write: ManifestWrite = { digest, mediaType: manifest.mediaType, size: bytes.byteLength, bytes };
+  const write: ManifestWrite = { digest, mediaType: manifest.mediaType, size: bytes.byteLength, bytes, references };
   if (manifest.subject) {
     const referrer: Descriptor = { mediaType: manifest.mediaType, digest, size: bytes.byteLength };
     const artifactType = artifactTypeOf(manifest);
@@ -110,10 +111,11 @@ function manifestContentType(request: Request): string {
  * listing them), each of the size its descriptor gives (else MANIFEST_INVALID naming the digest and both sizes).
  * One question to storage for all of them.
  */
-async function checkReferences(repository: RepositoryName, manifest: Manifest, manifests: ManifestWriter): Promise<void> {
+async function checkReferences(repository: RepositoryName, manifest: Manifest, manifests: ManifestWriter): Promise<References> {
   const refs = referencedBlobs(manifest);
   const digests = (ds: Descriptor[]) => ds.map((d) => d.digest);
-  const sizes = await manifests.storedSizes(repository, { blobs: digests(refs.blobs), manifests: digests(refs.manifests) });
+  const references = { blobs: digests(refs.blobs), manifests: digests(refs.manifests) };
+  const sizes = await manifests.storedSizes(repository, references);
   const stored = [
     ...refs.blobs.map((d, i) => ({ d, size: sizes.blobs[i] ?? null })),
     ...refs.manifests.map((d, i) => ({ d, size: sizes.manifests[i] ?? null })),
@@ -127,6 +129,7 @@ async function checkReferences(repository: RepositoryName, manifest: Manifest, m
       detail: { reason: "descriptor size differs from the stored content's", digest, descriptorSize: size, storedSize: wrong.size },
     });
   }
+  return references;
 }
 
 /** The immutable-tag rules whose repository pattern matches `repository` (none without a policy). */
