@@ -189,6 +189,10 @@ function summary(run) {
     [dry ? "bytes (would free)" : "bytes freed", `${humanBytes(c.bytesFreed)} (${c.bytesFreed} bytes)`],
     ["errors", c.errors],
   ];
+  if (run.ops) {
+    const o = run.ops;
+    rows.push(["storage operations", `${o.doCalls} object calls · R2 ${o.classA} class A, ${o.classB} class B, ${o.deletes} deletes`]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length));
   return [what(run), ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join("\n");
 }

@@ -10,7 +10,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, options TEXT NOT NULL, status TEXT NOT NULL,
     phase TEXT NOT NULL, cursor TEXT, done INTEGER NOT NULL DEFAULT 0, total INTEGER, started INTEGER NOT NULL,
     cutoff INTEGER NOT NULL, ended INTEGER, counts TEXT NOT NULL, errors TEXT NOT NULL, flags TEXT NOT NULL DEFAULT '{}',
-    stepped INTEGER NOT NULL DEFAULT 0);
+    stepped INTEGER NOT NULL DEFAULT 0, ops TEXT NOT NULL DEFAULT '{}');
   CREATE TABLE IF NOT EXISTS items (run TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, repository TEXT,
     ref TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (run, seq));
   CREATE TABLE IF NOT EXISTS marked (digest TEXT PRIMARY KEY, shard TEXT NOT NULL);
@@ -51,9 +51,12 @@ export interface RunState {
   errors: JobError[];
   flags: RunFlags;
   stepped: number;
+  ops: JobRun["ops"];
   /** Items recorded by the step under way: written with the run's progress when the step finishes. */
   pending?: JobItem[];
 }
+
+export const zeroOps = (): JobRun["ops"] => ({ doCalls: 0, classA: 0, classB: 0, deletes: 0 });
 
 export const zeroCounts = (): JobCounts => ({ manifests: 0, tags: 0, blobLinks: 0, blobs: 0, uploads: 0, bytesFreed: 0, errors: 0 });
 
@@ -100,10 +103,10 @@ export class LifecycleDb {
 
   private saveRow(r: RunState): void {
     this.sql.exec(
-      `INSERT OR REPLACE INTO runs (id, kind, options, status, phase, cursor, done, total, started, cutoff, ended, counts, errors, flags, stepped)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO runs (id, kind, options, status, phase, cursor, done, total, started, cutoff, ended, counts, errors, flags, stepped, ops)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.id, r.kind, JSON.stringify(r.options), r.status, r.phase, r.cursor, r.done, r.total, r.started, r.cutoff, r.ended,
-      JSON.stringify(r.counts), JSON.stringify(r.errors), JSON.stringify(r.flags), r.stepped,
+      JSON.stringify(r.counts), JSON.stringify(r.errors), JSON.stringify(r.flags), r.stepped, JSON.stringify(r.ops),
     );
   }
 
@@ -181,6 +184,7 @@ function toState(r: Record<string, SqlStorageValue>): RunState {
     errors: JSON.parse(r.errors as string),
     flags: JSON.parse(r.flags as string),
     stepped: r.stepped as number,
+    ops: { ...zeroOps(), ...JSON.parse(r.ops as string) },
   };
 }
 
@@ -197,5 +201,6 @@ export function publicRun(r: RunState): JobRun {
     ended: r.ended === null ? null : new Date(r.ended).toISOString(),
     counts: r.counts,
     errors: r.errors,
+    ops: r.ops,
   };
 }

@@ -4,7 +4,8 @@ import type { CatalogIndex } from "./catalog-index";
 import { faultyBucket, faultyNamespace } from "./faults";
 import { PHASES, type StepEnv } from "./gc-steps";
 import { Indexes } from "./indexes";
-import { LifecycleDb, publicRun, zeroCounts, type RunState } from "./lifecycle-db";
+import { LifecycleDb, publicRun, zeroCounts, zeroOps, type RunState } from "./lifecycle-db";
+import { meterBucket, meterNamespace, newStorageOps, type StorageOps } from "./metered-bucket";
 import type { GcOptions, JobItem, JobKind, JobRun, LifecycleJobs, RetentionOptions } from "./lifecycle-types";
 import type { RegistryPolicy } from "./registry-policy";
 import type { RepositoryIndex } from "./repository-index";
@@ -68,6 +69,7 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
       errors: [],
       flags: {},
       stepped: now,
+      ops: zeroOps(),
     };
     this.db.create(run);
     await this.ctx.storage.setAlarm(now);
@@ -103,12 +105,13 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
 
   override async alarm(): Promise<void> {
     const began = Date.now();
-    const steps = this.stepEnv();
+    const ops = newStorageOps();
+    const steps = this.stepEnv(ops);
     for (;;) {
       const run = this.db.current();
       if (!run) return;
       try {
-        await this.step(run, steps);
+        await this.step(run, steps, ops);
       } catch (e) {
         await this.stepFailed(run.id, e);
         return;
@@ -122,10 +125,12 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
   }
 
   /** One bounded step of `run`; its progress is saved only once the step has finished. */
-  private async step(run: RunState, env: StepEnv): Promise<void> {
+  private async step(run: RunState, env: StepEnv, ops: StorageOps): Promise<void> {
     const phases = PHASES[run.kind];
+    const before = { ...ops };
     const at = phases.findIndex(([p]) => p === run.phase);
     const next = await phases[at]![1](run, env);
+    for (const k of ["doCalls", "classA", "classB", "deletes"] as const) run.ops[k] += ops[k] - before[k];
     run.cursor = next;
     run.stepped = Date.now();
     run.flags.failures = 0;
@@ -160,13 +165,15 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
     if (run.status === "running") await this.ctx.storage.setAlarm(Date.now() + Math.min(60_000, 250 * 2 ** failures));
   }
 
-  private stepEnv(): StepEnv {
+  /** Storage as the steps see it: counted in `ops`, and failing at random under the fault-injection hook. */
+  private stepEnv(ops: StorageOps): StepEnv {
     const rate = this.faultRate;
-    const ns = <T extends Rpc.DurableObjectBranded | undefined>(n: DurableObjectNamespace<T>) => (rate > 0 ? faultyNamespace(n, rate) : n);
+    const ns = <T extends Rpc.DurableObjectBranded | undefined>(n: DurableObjectNamespace<T>) =>
+      meterNamespace(rate > 0 ? faultyNamespace(n, rate) : n, ops);
     const indexes = new Indexes({ repositories: ns(this.env.REPOSITORY_INDEX), catalog: ns(this.env.CATALOG), blobs: ns(this.env.BLOB_INDEX) });
     const policy = () => this.env.POLICY.get(this.env.POLICY.idFromName("policy"));
     return {
-      bucket: rate > 0 ? faultyBucket(this.env.REGISTRY_BUCKET, rate) : this.env.REGISTRY_BUCKET,
+      bucket: meterBucket(rate > 0 ? faultyBucket(this.env.REGISTRY_BUCKET, rate) : this.env.REGISTRY_BUCKET, ops),
       indexes,
       immutableRules: () => policy().immutableRules(),
       retentionRules: () => policy().retentionRules(),
