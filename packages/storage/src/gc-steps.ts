@@ -49,7 +49,7 @@ function gcOptions(run: RunState): GcOptions {
 
 /** Repositories: each applies its own plan in one transaction and reports what stays linked (marked). */
 async function gcRepositories(run: RunState, env: StepEnv): Promise<string | null> {
-  const page = await env.indexes.catalog().list(REPOSITORIES_PER_STEP, run.cursor ?? undefined);
+  const page = await env.indexes.catalog().listTracked(REPOSITORIES_PER_STEP, run.cursor ?? undefined);
   const rules = await env.immutableRules();
   await Promise.all(page.items.map((name) => gcRepository(run, env, name as RepositoryName, rules)));
   run.done += page.items.length;
@@ -192,7 +192,7 @@ async function sweepOrphans(run: RunState, env: StepEnv): Promise<string | null>
 /** Retention: each repository a rule matches removes the tags no rule keeps (never an immutable one). */
 async function retainRepositories(run: RunState, env: StepEnv): Promise<string | null> {
   const { dryRun } = run.options;
-  const page = await env.indexes.catalog().list(REPOSITORIES_PER_STEP, run.cursor ?? undefined);
+  const page = await env.indexes.catalog().listTracked(REPOSITORIES_PER_STEP, run.cursor ?? undefined);
   const [rules, immutable] = await Promise.all([env.retentionRules(), env.immutableRules()]);
   for (const item of page.items) {
     const name = item as RepositoryName;

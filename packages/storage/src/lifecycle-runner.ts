@@ -183,7 +183,7 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
   }
 
   private async repositoryCount(): Promise<number> {
-    return this.env.CATALOG.get(this.env.CATALOG.idFromName("catalog")).count();
+    return this.env.CATALOG.get(this.env.CATALOG.idFromName("catalog")).countTracked();
   }
 }
 

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Descriptor } from "@registry/core";
 import type { BlobRecord } from "./blob-record";
-import { page } from "./catalog-index";
+import { joinCatalog, page } from "./catalog-index";
 import { parseEdgeKey, type EdgeEntry } from "./edge-keys";
 import { EdgeOutbox } from "./edge-outbox";
 import { heldEntries, indexTruth } from "./edge-truth";
@@ -119,7 +119,7 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
       return this.outbox.mark(touched);
     });
     void this.outbox.publish();
-    await this.register(repository);
+    await joinCatalog(this.sql, this.env.CATALOG, repository, "name");
     return { edgeWrites };
   }
 
@@ -192,7 +192,10 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
     return row ? (JSON.parse(row.record as string) as BlobRecord) : null;
   }
 
-  linkBlob(digest: string, record: BlobRecord): IndexWrite {
+  /** Links a blob; the repository is tracked for garbage collection before its first link. */
+  async linkBlob(digest: string, record: BlobRecord): Promise<IndexWrite> {
+    const name = this.name();
+    if (name) await joinCatalog(this.sql, this.env.CATALOG, name, "tracked");
     const edgeWrites = this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `INSERT INTO blobs (digest, size, record, linked_at) VALUES (?, ?, ?, ?)
@@ -294,12 +297,5 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
 
   private known(): boolean {
     return this.sql.exec("SELECT 1 FROM meta WHERE key = 'name'").toArray().length > 0;
-  }
-
-  /** Adds the repository to the catalog the first time it receives a manifest. */
-  private async register(name: string): Promise<void> {
-    if (this.known()) return;
-    await this.env.CATALOG.get(this.env.CATALOG.idFromName("catalog")).add(name);
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('name', ?)", name);
   }
 }

@@ -87,6 +87,15 @@ describe("garbage collection", () => {
     expect(again.items.filter((i) => i.repository?.startsWith("gc/sweep"))).toEqual([]);
   });
 
+  test("a repository holding only blobs (its manifest not pushed yet) is collected consistently: link and bytes together", async () => {
+    const d = await pushBlob("gc/blobs-only", `lonely ${crypto.randomUUID()}`);
+    const kept = await gc({ graceSeconds: 3600 });
+    expect(kept.items.find((i) => i.ref === d)).toBeUndefined();
+    const { items } = await gc();
+    expect(items.filter((i) => i.ref === d).map((i) => i.kind).sort()).toEqual(["blob", "blob-link"]);
+    expect(await status(`/v2/gc/blobs-only/blobs/${d}`, "HEAD")).toBe(404);
+  });
+
   test("keeps what was linked within the grace period", async () => {
     const d = await pushBlob("gc/grace", `fresh ${crypto.randomUUID()}`);
     const { items } = await gc({ graceSeconds: 3600 });
