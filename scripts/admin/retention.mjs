@@ -8,7 +8,7 @@ export const USAGE = `retention add <repository-pattern> [--keep-last N] [--keep
 retention list
 retention remove <id>
 retention run [--dry-run]
-                 apply the rules and follow the run (then \`gc\` frees the space)`;
+                 apply the rules and follow the run (then \`gc --delete-untagged\` frees the space)`;
 
 /** Options of the retention commands (node:util parseArgs), besides the global ones. */
 export const OPTIONS = {
