@@ -5,6 +5,7 @@ import path from "node:path";
 import { manifest } from "./registry-view";
 import { ok } from "./skopeo";
 import type { RunningSystem } from "./system";
+import type { JobCounts, JobItem, JobRun } from "../../packages/storage/src/lifecycle-types";
 
 /**
  * Helpers of the lifecycle end-to-end tests (issue 10: garbage collection, retention): `pnpm admin` as a child
@@ -15,34 +16,12 @@ import type { RunningSystem } from "./system";
 const ROOT = path.resolve(__dirname, "../..");
 
 /** One thing a run deleted (or, dry, would delete), as `--json` and /admin/gc/runs/<id>/items give it. */
-export interface Item {
-  kind: "manifest" | "tag" | "blob-link" | "blob" | "upload" | "manifest-bytes" | "data";
-  repository: string | null;
-  ref: string;
-  size: number;
-}
+export type Item = JobItem;
 
-export interface Counts {
-  manifests: number;
-  tags: number;
-  blobLinks: number;
-  blobs: number;
-  uploads: number;
-  bytesFreed: number;
-  errors: number;
-}
+export type Counts = JobCounts;
 
 /** A run as `pnpm admin gc --json` prints it (with its items). */
-export interface Run {
-  id: string;
-  kind: "gc" | "retention";
-  options: Record<string, unknown>;
-  status: "running" | "done" | "failed";
-  phase: string;
-  started: string;
-  ended: string | null;
-  counts: Counts;
-  errors: { item: string; error: string; at: string }[];
+export interface Run extends JobRun {
   items: Item[];
 }
 
