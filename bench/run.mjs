@@ -5,8 +5,8 @@
 //
 // Env knobs (optional): BENCH_WRK_SECONDS (default 8), BENCH_BIG_MIB (300), BENCH_MEM_MIB (1024),
 // BENCH_MEM_CHUNK_MIB (64, 0 = no chunked push in section 6), BENCH_SKOPEO_RUNS (2), BENCH_MIRROR_MIB (100),
-// BENCH_MIRROR_RUNS (3), BENCH_MIRROR_WRK_SECONDS (5), BENCH_ONLY=8 or =2,8 (only these sections),
-// BENCH_KEEP_TMP=1 (keep the temp dir for inspection).
+// BENCH_MIRROR_RUNS (3), BENCH_MIRROR_WRK_SECONDS (5), BENCH_GC_MANIFESTS (10000, section 13),
+// BENCH_ONLY=8 or =2,8 (only these sections), BENCH_KEEP_TMP=1 (keep the temp dir for inspection).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -20,6 +20,7 @@ import { sampleRss, stopChild } from "./lib/proc.mjs";
 import { preflight, startDistribution, startOurs, version } from "./lib/systems.mjs";
 import { blobGetSection, blobGetSummary } from "./sections/blob-get.mjs";
 import { bundleSection, bundleSummary } from "./sections/bundle.mjs";
+import { gcSection, gcSummary } from "./sections/gc.mjs";
 import { manifestsSection, manifestsSummary } from "./sections/manifests.mjs";
 import { memorySection, memorySummary } from "./sections/memory.mjs";
 import { mirrorSection, mirrorSummaryRows } from "./sections/mirror-report.mjs";
@@ -39,6 +40,9 @@ function gitCommit() {
     return "unknown"; // not a git checkout
   }
 }
+
+// Section 13 lies past lib/context.mjs's SECTION_MAX (12), which drops it from ONLY: BENCH_ONLY is read for it here.
+const wantGc = !ONLY || (process.env.BENCH_ONLY ?? "").split(",").some((x) => Number(x.trim()) === 13);
 
 const loadavg = () =>
   os
@@ -153,9 +157,10 @@ units: MB/s = 10^6 bytes/s, memory in MiB`,
     [10, readPathSection, readPathSummary],
     [11, pullOpsSection, pullOpsSummary],
     [12, bundleSection, bundleSummary],
+    [13, gcSection, gcSummary],
   ];
   for (const [n, run, rows] of later) {
-    if (!want(n)) continue;
+    if (!want(n) && !(n === 13 && wantGc)) continue;
     s[n] = await run(env);
     if (s[n]) summary.push(...rows(s[n]));
   }
