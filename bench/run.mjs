@@ -41,8 +41,6 @@ function gitCommit() {
   }
 }
 
-// Section 13 lies past lib/context.mjs's SECTION_MAX (12), which drops it from ONLY: BENCH_ONLY is read for it here.
-const wantGc = !ONLY || (process.env.BENCH_ONLY ?? "").split(",").some((x) => Number(x.trim()) === 13);
 
 const loadavg = () =>
   os
@@ -160,7 +158,7 @@ units: MB/s = 10^6 bytes/s, memory in MiB`,
     [13, gcSection, gcSummary],
   ];
   for (const [n, run, rows] of later) {
-    if (!want(n) && !(n === 13 && wantGc)) continue;
+    if (!want(n)) continue;
     s[n] = await run(env);
     if (s[n]) summary.push(...rows(s[n]));
   }

@@ -191,7 +191,8 @@ function summary(run) {
   ];
   if (run.ops) {
     const o = run.ops;
-    rows.push(["storage operations", `${o.doCalls} object calls · R2 ${o.classA} class A, ${o.classB} class B, ${o.deletes} deletes`]);
+    const kv = o.kvWrites === undefined ? "" : ` · KV ${o.kvWrites} writes`;
+    rows.push(["storage operations", `${o.doCalls} object calls · R2 ${o.classA} class A, ${o.classB} class B, ${o.deletes} deletes${kv}`]);
   }
   const width = Math.max(...rows.map(([k]) => k.length));
   return [what(run), ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join("\n");

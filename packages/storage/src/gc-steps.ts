@@ -1,5 +1,5 @@
 import { matchesRepositoryPattern, type Digest, type RepositoryName } from "@registry/core";
-import { BLOB_SHARDS } from "./blob-index";
+import { BLOB_SHARDS, uploadIds } from "./blob-index";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
 import type { LifecycleDb, RunState } from "./lifecycle-db";
@@ -114,6 +114,8 @@ async function sweepShard(run: RunState, env: StepEnv, shard: string): Promise<v
     }
     if (gone.length > 0) await stub.forget(gone);
     for (const u of live) env.db.liveUpload(u);
+    // Dry, the condemned bytes are still there: the orphan sweep must not list them a second time.
+    if (dryRun) for (const c of condemned) for (const u of uploadIds(c.record)) env.db.liveUpload(u);
   } catch (e) {
     env.db.error(run, `blob index shard ${shard}`, e);
     run.flags.shardsUnknown = true;

@@ -56,7 +56,7 @@ export interface RunState {
   pending?: JobItem[];
 }
 
-export const zeroOps = (): JobRun["ops"] => ({ doCalls: 0, classA: 0, classB: 0, deletes: 0 });
+export const zeroOps = (): JobRun["ops"] => ({ doCalls: 0, classA: 0, classB: 0, deletes: 0, kvWrites: 0 });
 
 export const zeroCounts = (): JobCounts => ({ manifests: 0, tags: 0, blobLinks: 0, blobs: 0, uploads: 0, bytesFreed: 0, errors: 0 });
 

@@ -130,7 +130,7 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
     const before = { ...ops };
     const at = phases.findIndex(([p]) => p === run.phase);
     const next = await phases[at]![1](run, env);
-    for (const k of ["doCalls", "classA", "classB", "deletes"] as const) run.ops[k] += ops[k] - before[k];
+    for (const k of ["doCalls", "classA", "classB", "deletes", "kvWrites"] as const) run.ops[k] += ops[k] - before[k];
     run.cursor = next;
     run.stepped = Date.now();
     run.flags.failures = 0;

@@ -65,8 +65,11 @@ export interface JobRun {
   counts: JobCounts;
   /** The first errors (at most 50); `counts.errors` has the total. */
   errors: JobError[];
-  /** Storage operations the run made: Durable Object calls, R2 class A (list, put), class B (get, head), deletes. */
-  ops: { doCalls: number; classA: number; classB: number; deletes: number };
+  /**
+   * Storage operations the run made: Durable Object calls, R2 class A (list, put), class B (get, head), R2 deletes,
+   * and the KV writes (deletes of edge keys) its repository steps queued.
+   */
+  ops: { doCalls: number; classA: number; classB: number; deletes: number; kvWrites: number };
 }
 
 /** One thing a run deleted (or, dry, would delete). */

@@ -25,6 +25,8 @@ export interface RepositoryGcPlan {
   kept: { digest: string; uploads: string[] }[];
   /** Manifests that stay and whose bytes are in R2 (`manifest/<name>/<digest>`). */
   external: string[];
+  /** KV writes (deletes) the applied plan queued for the edge index (0 when dry). */
+  edgeWrites?: number;
 }
 
 /**

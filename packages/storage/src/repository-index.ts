@@ -244,7 +244,7 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
   async gc(opts: RepositoryGcOptions, protect?: ProtectedTags): Promise<RepositoryGcPlan> {
     const plan = this.ctx.storage.transactionSync(() => {
       const plan = planRepositoryGc(this.sql, opts, protect);
-      if (!opts.dryRun) this.mark(applyRepositoryGc(this.sql, plan));
+      if (!opts.dryRun) plan.edgeWrites = this.mark(applyRepositoryGc(this.sql, plan));
       return plan;
     });
     if (!opts.dryRun) await this.outbox.publish();

@@ -17,7 +17,7 @@ const policy = new DoPolicyStore((env as unknown as Env).POLICY);
 function runOf(id: string, kind: JobRun["kind"], options: GcOptions | RetentionOptions): JobRun {
   const counts = { manifests: 0, tags: 0, blobLinks: 0, blobs: 0, uploads: 0, bytesFreed: 0, errors: 0 };
   const progress = { phase: "repositories" as const, done: 0, total: null };
-  return { id, kind, options, status: "running", phase: "repositories", progress, started: "2026-12-01T00:00:00.000Z", ended: null, counts, errors: [], ops: { doCalls: 0, classA: 0, classB: 0, deletes: 0 } };
+  return { id, kind, options, status: "running", phase: "repositories", progress, started: "2026-12-01T00:00:00.000Z", ended: null, counts, errors: [], ops: { doCalls: 0, classA: 0, classB: 0, deletes: 0, kvWrites: 0 } };
 }
 
 /** A LifecycleJobs that records its calls; one run at a time, 2,500 items per run. */
