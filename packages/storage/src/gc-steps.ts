@@ -1,5 +1,5 @@
 import { matchesRepositoryPattern, type Digest, type RepositoryName } from "@registry/core";
-import { BLOB_SHARDS, uploadIds } from "./blob-index";
+import { BLOB_SHARDS, uploadIds, type CondemnedBlob } from "./blob-index";
 import type { Indexes } from "./indexes";
 import { keys } from "./keys";
 import type { LifecycleDb, RunState } from "./lifecycle-db";
@@ -99,17 +99,11 @@ async function sweepShard(run: RunState, env: StepEnv, shard: string): Promise<v
     const stub = env.indexes.blobs.shard(shard);
     // With a repository's links unknown (`unmarked`) nothing is condemned: everything counts as marked.
     const { condemned, live } = await stub.sweep(env.db.markedIn(shard), run.flags.unmarked ? Number.NEGATIVE_INFINITY : run.cutoff, dryRun);
+    const failed = dryRun ? new Set<string>() : await deleteBytes(run, env, condemned);
     const gone: string[] = [];
     for (const c of condemned) {
-      if (!dryRun) {
-        try {
-          await env.bucket.delete(c.record.segments.map((s) => s.key));
-        } catch (e) {
-          env.db.error(run, `blob ${c.digest}`, e);
-          continue;
-        }
-        gone.push(c.digest);
-      }
+      if (failed.has(c.digest)) continue;
+      if (!dryRun) gone.push(c.digest);
       env.db.item(run, { kind: "blob", repository: null, ref: c.digest, size: c.record.size });
     }
     if (gone.length > 0) await stub.forget(gone);
@@ -120,6 +114,36 @@ async function sweepShard(run: RunState, env: StepEnv, shard: string): Promise<v
     env.db.error(run, `blob index shard ${shard}`, e);
     run.flags.shardsUnknown = true;
   }
+}
+
+/** R2 deletes up to this many keys per call. */
+const DELETE_BATCH = 1000;
+
+/** Deletes the bytes of condemned blobs, many keys per R2 call; returns the digests whose bytes may remain. */
+async function deleteBytes(run: RunState, env: StepEnv, condemned: readonly CondemnedBlob[]): Promise<Set<string>> {
+  const failed = new Set<string>();
+  let batch: CondemnedBlob[] = [];
+  let keys: string[] = [];
+  const flush = async () => {
+    if (keys.length === 0) return;
+    try {
+      for (let i = 0; i < keys.length; i += DELETE_BATCH) await env.bucket.delete(keys.slice(i, i + DELETE_BATCH));
+    } catch (e) {
+      for (const c of batch) {
+        failed.add(c.digest);
+        env.db.error(run, `blob ${c.digest}`, e);
+      }
+    }
+    batch = [];
+    keys = [];
+  };
+  for (const c of condemned) {
+    if (keys.length + c.record.segments.length > DELETE_BATCH) await flush();
+    batch.push(c);
+    keys.push(...c.record.segments.map((s) => s.key));
+  }
+  await flush();
+  return failed;
 }
 
 /** Upload sessions idle for longer than the upload grace: their bytes (and any open multipart upload), then the session. */
