@@ -1,7 +1,7 @@
 /**
  * `@registry/core`: the OCI domain, pure and dependency-free — errors, digests and resumable hashing, names and
- * references, media types, manifests and descriptors, platforms, token scopes. Runs unchanged in Node 20 and
- * workerd. Every export is listed by name.
+ * references, media types, manifests and descriptors, cosign signatures, platforms, token scopes. Runs unchanged
+ * in Node 20 and workerd. Every export is listed by name.
  */
 export type { ErrorCode, OciErrorOptions, StatusVariant, VariantOptions } from "./errors";
 export { ERROR_CODES, OciError, STATUS_VARIANTS, isOciError } from "./errors";
@@ -39,7 +39,13 @@ export type { Platform, Descriptor } from "./descriptor";
 export type { Manifest } from "./manifest";
 export { MAX_MANIFEST_BYTES, parseManifest, artifactTypeOf, referencedBlobs } from "./manifest";
 
+export type { SignatureVerdict, SimpleSigningPayload, TrustedKey } from "./cosign";
+export { CosignTypes, derToRawSignature, parseCosignPublicKey, parseSimpleSigning, verifyCosign } from "./cosign";
+
 export { parsePlatform, formatPlatform, normalizePlatform, platformMatches, selectManifest } from "./platform";
+
+export type { AuthChallenge, ChallengeAnswer } from "./registry-auth";
+export { parseAuthChallenge, basicAuthorization, RegistryTokens, TokenRequestError } from "./registry-auth";
 
 export type { Scope } from "./scope";
 export { parseScope, parseScopes, formatScope, ScopeError } from "./scope";

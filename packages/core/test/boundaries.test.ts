@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import * as core from "../src/index";
 import type {
+  AuthChallenge,
+  ChallengeAnswer,
   ContentHash,
   Descriptor,
   Digest,
@@ -17,7 +19,10 @@ import type {
   RepositoryName,
   ResumableHash,
   Scope,
+  SignatureVerdict,
+  SimpleSigningPayload,
   Tag,
+  TrustedKey,
 } from "../src/index";
 
 declare global {
@@ -94,6 +99,11 @@ const expectedExports = [
   "parseManifest",
   "artifactTypeOf",
   "referencedBlobs",
+  "CosignTypes",
+  "derToRawSignature",
+  "parseCosignPublicKey",
+  "parseSimpleSigning",
+  "verifyCosign",
   "parsePlatform",
   "formatPlatform",
   "normalizePlatform",
@@ -103,6 +113,10 @@ const expectedExports = [
   "parseScopes",
   "formatScope",
   "ScopeError",
+  "parseAuthChallenge",
+  "basicAuthorization",
+  "RegistryTokens",
+  "TokenRequestError",
 ];
 
 test("index exports exactly the documented names", () => {
@@ -110,7 +124,7 @@ test("index exports exactly the documented names", () => {
 });
 
 /** The documented types are exported: checked by tsc (`pnpm typecheck`), not at run time. */
-export type DocumentedTypes = [ContentHash, Descriptor, Digest, DigestAlgorithm, ErrorCode, Expected, ImageReference, Manifest, OciErrorOptions, Platform, StatusVariant, VariantOptions, Reference, RepositoryName, ResumableHash, Scope, Tag];
+export type DocumentedTypes = [AuthChallenge, ChallengeAnswer, ContentHash, Descriptor, Digest, DigestAlgorithm, ErrorCode, Expected, ImageReference, Manifest, OciErrorOptions, Platform, StatusVariant, VariantOptions, Reference, RepositoryName, ResumableHash, Scope, SignatureVerdict, SimpleSigningPayload, Tag, TrustedKey];
 
 test("index lists every export by name (no export *)", () => {
   const index = files.find(([name]) => name === "index.ts")?.[1] ?? "";

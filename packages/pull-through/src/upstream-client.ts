@@ -1,4 +1,4 @@
-import { BoundedMap, digestOf, MANIFEST_MEDIA_TYPES } from "@registry/core";
+import { digestOf, MANIFEST_MEDIA_TYPES, RegistryTokens, TokenRequestError } from "@registry/core";
 import { idleLimited, within } from "./deadlines";
 import { UpstreamError, unreachableReason, type UpstreamFailure } from "./upstream-error";
 import type { Upstream } from "./upstreams";
@@ -7,16 +7,11 @@ import { upstreamRepository } from "./upstreams";
 /** Every manifest type, so the upstream answers with what it stores rather than converting. */
 const ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");
 
-interface CachedToken {
-  token: string;
-  expires: number;
-}
-
 /** Upstream tokens kept per isolate: one per upstream and repository scope, so at most this many (oldest dropped). */
 const MAX_CACHED_TOKENS = 1000;
 
 /** Upstream tokens by upstream and scope, kept until they expire (shared by all requests of an isolate). */
-const tokens = new BoundedMap<string, CachedToken>(MAX_CACHED_TOKENS);
+const tokens = new RegistryTokens(MAX_CACHED_TOKENS);
 
 /**
  * Talks to an upstream registry as a real client would: sends the right Accept headers, follows its Bearer
@@ -147,38 +142,30 @@ export class UpstreamClient {
   }
 
   private cachedAuth(scope: string): string | undefined {
-    const cached = tokens.get(`${this.upstream.host} ${scope}`);
-    if (cached && cached.expires > Date.now()) return cached.token;
-    return undefined;
+    return tokens.get(`${this.upstream.host} ${scope}`);
   }
 
-  /** Answers a challenge: a Bearer token from the upstream's realm, or Basic credentials. */
+  /** Answers a challenge (core's RegistryTokens): a Bearer token from the upstream's realm, or Basic credentials. */
   private async authenticate(challenge: string | null, scope: string, repository: string): Promise<string | undefined> {
-    const basic = this.upstream.username ? `Basic ${btoa(`${this.upstream.username}:${this.upstream.password ?? ""}`)}` : undefined;
-    if (!challenge || !/^bearer\s/i.test(challenge)) return basic;
-    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
-    if (!params.realm) return basic;
-    const realm = new URL(params.realm);
-    if (params.service) realm.searchParams.set("service", params.service);
-    realm.searchParams.set("scope", scope);
-    const res = await this.send("GET", realm.toString(), basic ? { Authorization: basic } : {});
-    const failure = res.status === 200 ? undefined : (failureOf(res, repository) ?? { kind: "status", status: res.status });
-    if (failure) {
-      await res.body?.cancel();
-      throw this.error(failure);
+    try {
+      return await tokens.answer(`${this.upstream.host} ${scope}`, {
+        challenge,
+        scopes: [scope],
+        username: this.upstream.username,
+        password: this.upstream.password,
+        send: (url, headers) => this.send("GET", url, headers),
+      });
+    } catch (e) {
+      if (!(e instanceof TokenRequestError)) throw e;
+      if (e.cause instanceof UpstreamError) throw e.cause;
+      if (e.status === undefined) throw this.error({ kind: "invalid", reason: e.message });
+      throw this.error(failureOf({ status: e.status, headers: e.headers ?? new Headers() }, repository) ?? { kind: "status", status: e.status });
     }
-    const body = await this.read(res, (r) => r.json<{ token?: string; access_token?: string; expires_in?: number }>(), "a token answer that is not JSON");
-    const token = body.token ?? body.access_token;
-    if (!token) throw this.error({ kind: "invalid", reason: "a token answer without a token" });
-    const header = `Bearer ${token}`;
-    const lifetime = Math.max(30, body.expires_in ?? 60) - 10;
-    tokens.set(`${this.upstream.host} ${scope}`, { token: header, expires: Date.now() + lifetime * 1000 });
-    return header;
   }
 }
 
 /** What a non-success answer (other than 404) means for the mirror; undefined for success. */
-function failureOf(res: Response, repository: string): UpstreamFailure | undefined {
+function failureOf(res: Pick<Response, "status" | "headers">, repository: string): UpstreamFailure | undefined {
   if (res.status === 429) return { kind: "rate-limited", retryAfter: res.headers.get("Retry-After") ?? undefined };
   if (res.status === 401 || res.status === 403) return { kind: "denied", repository };
   if (res.status >= 300) return { kind: "status", status: res.status };
