@@ -9,6 +9,7 @@ export default defineConfig({
       "packages/core/vitest.config.ts",
       "packages/core/vitest.workerd.config.ts",
       "packages/token/vitest.config.ts",
+      "packages/replication/vitest.config.ts",
       "packages/storage/vitest.config.ts",
       "workers/auth/vitest.config.ts",
       "workers/registry/vitest.config.ts",

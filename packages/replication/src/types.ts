@@ -51,6 +51,11 @@ export interface ReplicateRequest {
   referrers: boolean;
   /** The fetch to use (tests, service bindings); default global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Largest chunk of a blob upload, in bytes (default 64 MiB): a bigger blob is sent in chunks of this size, raised
+   * to the target's `OCI-Chunk-Min-Length` and lowered to its `OCI-Chunk-Max-Length`; a smaller one in one PUT.
+   */
+  chunkSize?: number;
 }
 
 /** What one replication did. */
