@@ -10,11 +10,14 @@
 // Cloudflare's edge — e.g. 100000000 for the Free/Pro plans' 100 MB; push big layers with `pnpm push`; default none);
 // mirror: MIRROR_UPSTREAMS (JSON, see workers/mirror/wrangler.toml), MIRROR_DEFAULT_UPSTREAM, MIRROR_TAG_TTL,
 // MIRROR_RATE_LIMIT (anonymous pulls per window), MIRROR_RATE_WINDOW (seconds), MIRROR_UPSTREAM_TIMEOUT (seconds
-// an upstream may keep the mirror waiting, default 30).
+// an upstream may keep the mirror waiting, default 30); the replica (scripts/replica.mjs): REPLICA_PORT (5083; 0 when
+// REGISTRY_PORT is 0), REPLICA=off (no replica), REPLICATION_RETRY_DELAY (seconds before a failed replication's first
+// retry, doubled per attempt; default 30).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "./workers.mjs";
+import { keptReplicaCredentials, replicaRobot, replicaRule } from "./replica.mjs";
 import { startSystem } from "./system.mjs";
 
 const env = process.env;
@@ -24,6 +27,9 @@ if (env.SKIP_BUILD !== "1") {
 const number = (v) => (v === undefined || v === "" ? undefined : Number(v));
 const stateDir = path.resolve(env.STATE_DIR ?? path.join(ROOT, ".state"));
 const auth = env.REGISTRY_AUTH !== "off";
+const replicaOn = auth && env.REPLICA !== "off";
+const keptCredentials = replicaOn ? keptReplicaCredentials(stateDir) : undefined;
+const replicaPort = number(env.REPLICA_PORT) ?? (number(env.REGISTRY_PORT) === 0 ? 0 : 5083);
 const system = await startSystem({
   ports: { registry: number(env.REGISTRY_PORT) ?? 5080, auth: number(env.AUTH_PORT) ?? 5081, mirror: number(env.MIRROR_PORT) ?? 5082 },
   stateDir,
@@ -34,6 +40,8 @@ const system = await startSystem({
   bodyIdleMs: number(env.BODY_IDLE_TIMEOUT) === undefined ? undefined : number(env.BODY_IDLE_TIMEOUT) * 1000,
   maxRequestBody: number(env.MAX_REQUEST_BODY),
   edgeStaleness: number(env.EDGE_STALENESS),
+  replica: replicaOn ? { port: replicaPort, credentials: keptCredentials } : undefined,
+  replicationRetryDelay: number(env.REPLICATION_RETRY_DELAY),
   mirror: {
     upstreams: env.MIRROR_UPSTREAMS,
     defaultUpstream: env.MIRROR_DEFAULT_UPSTREAM,
@@ -71,6 +79,15 @@ async function localRobot() {
 console.log(`registry  ${registry}`);
 console.log(`auth      ${authUrl}`);
 console.log(`mirror    ${mirror}`);
+if (replicaOn) {
+  // The replica's robot (push on replicated/* only) is made on the first start; its credentials reach the primary as
+  // the REPLICA_CREDENTIALS binding (a restart of the runtime the first time), and the primary gets its rule.
+  const { credentials } = await replicaRobot(stateDir, authUrl, system.adminToken);
+  if (credentials !== keptCredentials) await system.setRegistryBindings({ REPLICA_CREDENTIALS: credentials });
+  const rule = await replicaRule(registry, system.urls.replica, system.adminToken);
+  console.log(`replica   ${system.urls.replica}`);
+  console.log(`          replicated/* pushed to the registry is copied here (rule ${rule}: pnpm admin replication list)`);
+}
 console.log(`state     ${stateDir}`);
 if (auth) {
   const robot = await localRobot();

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 import { startFront } from "./front.mjs";
-import { ROOT, WORKERS } from "./workers.mjs";
+import { replicaOptions } from "./replica.mjs";
+import { REPLICA, ROOT, WORKERS } from "./workers.mjs";
 
 /** Miniflare options for one bundled worker (from scripts/build.mjs), with binding overrides. */
 function workerOptions(w, host, bindings, direct) {
@@ -53,11 +54,17 @@ function localAuthSecrets(stateDir) {
  *   bodyIdleMs?: number,
  *   edgeStaleness?: number,
  *   maxRequestBody?: number,
+ *   replica?: { port?: number, credentials?: string },
+ *   replicationRetryDelay?: number,
  * }} opts  auth (default true): Docker token auth on the registry; false: no tokens, writes per writeAccess.
  *   bodyIdleMs: how long a request body may stay idle before the front answers 408 (default 30 s).
  *   edgeStaleness: seconds a moved tag or a deletion may take to reach edge reads (EDGE_STALENESS, default 60).
  *   maxRequestBody: the registry's request body limit in bytes (MAX_REQUEST_BODY; default none), as Cloudflare's edge.
- * @returns {Promise<{ urls: Record<string, string>, adminToken: string, mf: Miniflare, stop: () => Promise<void> }>}
+ *   replica: also run the `replica` registry (scripts/replica.mjs) on its own port (default 5083); `credentials`
+ *   ("user:secret") are given to the primary as REPLICA_CREDENTIALS (or later, with setRegistryBindings).
+ *   replicationRetryDelay: the first retry's delay of a failed replication (REPLICATION_RETRY_DELAY, seconds).
+ * @returns {Promise<{ urls: Record<string, string>, adminToken: string, mf: Miniflare, stop: () => Promise<void>,
+ *   setRegistryBindings: (extra: Record<string, string>) => Promise<void> }>}
  */
 export async function startSystem(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
@@ -68,9 +75,11 @@ export async function startSystem(opts = {}) {
   // Public ports first: the registry's challenge must name the auth service's real URL.
   const fronts = {};
   const urls = {};
-  for (const w of WORKERS) {
-    // Only the registry serves signed blob URLs (packages/api/src/blob-urls.ts): its front names the origin for them.
-    fronts[w.name] = await startFront({ host, port: opts.ports?.[w.name] ?? w.port, bodyIdleMs: opts.bodyIdleMs, blobOrigin: w.name === "registry" });
+  const services = opts.replica ? [...WORKERS, REPLICA] : WORKERS;
+  for (const w of services) {
+    // Only registries serve signed blob URLs (packages/api/src/blob-urls.ts): their fronts name the origin for them.
+    const port = w === REPLICA ? (opts.replica.port ?? w.port) : (opts.ports?.[w.name] ?? w.port);
+    fronts[w.name] = await startFront({ host, port, bodyIdleMs: opts.bodyIdleMs, blobOrigin: w.config === "wrangler.toml" });
     urls[w.name] = `http://${host}:${fronts[w.name].address().port}`;
   }
 
@@ -84,6 +93,8 @@ export async function startSystem(opts = {}) {
       // The front below names the runtime's listener in X-Blob-Origin (big blob GETs are redirected there).
       TRUST_BLOB_ORIGIN: "on",
       ADMIN_TOKEN: secrets.adminToken,
+      ...(opts.replica?.credentials ? { REPLICA_CREDENTIALS: opts.replica.credentials } : {}),
+      ...(opts.replicationRetryDelay !== undefined ? { REPLICATION_RETRY_DELAY: String(opts.replicationRetryDelay) } : {}),
     },
     auth: {
       SIGNING_KEYS: secrets.signingKeys,
@@ -100,7 +111,12 @@ export async function startSystem(opts = {}) {
       ...(opts.mirror?.upstreamTimeout !== undefined ? { UPSTREAM_TIMEOUT: String(opts.mirror.upstreamTimeout) } : {}),
     },
   };
-  const mf = new Miniflare({
+  const workerList = () => {
+    const list = WORKERS.map((w, i) => workerOptions(w, host, bindings[w.name] ?? {}, i > 0));
+    if (opts.replica) list.push(replicaOptions(workerOptions(REPLICA, host, { ...bindings.registry, REPLICA_CREDENTIALS: "" }, true)));
+    return list;
+  };
+  const mfOptions = () => ({
     host,
     port: 0,
     defaultPersistRoot: stateDir,
@@ -110,17 +126,27 @@ export async function startSystem(opts = {}) {
     // The first worker (the registry) is served through Miniflare's entry socket, like `wrangler dev`;
     // the others get a socket of their own. (A direct socket to the registry was tried: workerd then drops
     // keep-alive connections after large multi-request uploads.)
-    workers: WORKERS.map((w, i) => workerOptions(w, host, bindings[w.name] ?? {}, i > 0)),
+    workers: workerList(),
     handleRuntimeStdio: opts.log === false ? () => undefined : undefined,
   });
-  const entry = await mf.ready;
-  for (const [i, w] of WORKERS.entries()) {
-    fronts[w.name].setTarget(i === 0 ? entry : await mf.unsafeGetDirectURL(w.worker));
-  }
+  const mf = new Miniflare(mfOptions());
+  const connect = async () => {
+    const entry = await mf.ready;
+    for (const [i, w] of services.entries()) {
+      fronts[w.name].setTarget(i === 0 ? entry : await mf.unsafeGetDirectURL(w.worker));
+    }
+  };
+  await connect();
   return {
     urls,
     adminToken: secrets.adminToken,
     mf,
+    /** Restarts the runtime with more registry bindings (state is kept; the fronts follow the new sockets). */
+    setRegistryBindings: async (extra) => {
+      Object.assign(bindings.registry, extra);
+      await mf.setOptions(mfOptions());
+      await connect();
+    },
     stop: async () => {
       await Promise.all(Object.values(fronts).map((f) => new Promise((r) => f.close(() => r()))));
       await mf.dispose();

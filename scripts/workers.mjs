@@ -11,3 +11,7 @@ export const WORKERS = [
   { name: "auth", worker: "edge-registry-auth", config: "workers/auth/wrangler.toml", dist: "workers/auth/dist", port: 5081 },
   { name: "mirror", worker: "edge-registry-mirror", config: "workers/mirror/wrangler.toml", dist: "workers/mirror/dist", port: 5082 },
 ];
+
+// The `replica` of `pnpm start` (scripts/replica.mjs): a second instance of the registry, the same bundle under its
+// own worker name and storage; not built separately.
+export const REPLICA = { name: "replica", worker: "edge-registry-replica", config: "wrangler.toml", dist: "workers/registry/dist", port: 5083 };

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import * as gcCommands from "./gc.mjs";
 import { UsageError, run } from "./http.mjs";
 import * as immutableCommands from "./immutable.mjs";
+import * as replicationCommands from "./replication.mjs";
 import * as retentionCommands from "./retention.mjs";
 import * as robotsCommands from "./robots.mjs";
 import { adminToken, secretsFile } from "./token.mjs";
@@ -18,6 +19,7 @@ ${indent(robotsCommands.USAGE)}
 ${indent(immutableCommands.USAGE)}
 ${indent(retentionCommands.USAGE)}
 ${indent(gcCommands.USAGE)}
+${indent(replicationCommands.USAGE)}
 
 options
   --registry URL   the registry (else env REGISTRY_URL, default http://127.0.0.1:5080)
@@ -42,6 +44,7 @@ const GROUPS = {
   immutable: { options: immutableCommands.OPTIONS, service: "registry", run: immutableCommands.immutable },
   retention: { options: retentionCommands.OPTIONS, service: "registry", run: retentionCommands.retention },
   gc: { options: gcCommands.OPTIONS, service: "registry", run: gcCommands.gc },
+  replication: { options: replicationCommands.OPTIONS, service: "registry", run: replicationCommands.replication },
 };
 
 async function main() {

@@ -62,3 +62,13 @@ export type {
   RetentionOptions,
   RetentionRule,
 } from "./lifecycle-types";
+export { DoReplicationStore, ReplicationLog } from "./replication-log";
+export type {
+  ReplicationExecution,
+  ReplicationOutcome,
+  ReplicationRule,
+  ReplicationRuleInput,
+  ReplicationStore,
+  ReplicationTarget,
+  ReplicationTrigger,
+} from "./replication-log";

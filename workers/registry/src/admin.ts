@@ -11,6 +11,14 @@ import {
   startGc,
   startRetention,
 } from "./admin-lifecycle";
+import {
+  addReplicationRule,
+  listReplicationRules,
+  removeReplicationRule,
+  replicationHistory,
+  runReplication,
+  type ReplicationAdminDeps,
+} from "./admin-replication";
 
 /**
  * The registry's admin API (beside /v2, on the same host): what `pnpm admin` manages. Every call needs
@@ -22,11 +30,14 @@ import {
  *   DELETE /admin/immutability/<id>   → 204, or 404
  *
  * Garbage collection and retention (/admin/gc…, /admin/retention…): admin-lifecycle.ts.
+ * Replication (/admin/replication…): admin-replication.ts.
  */
 export interface AdminDeps {
   policy: PolicyStore;
   /** The lifecycle job runner; without it the GC and retention run routes answer 503. */
   jobs?: LifecycleJobs | undefined;
+  /** Replication's rules, queue and history; without it the replication routes answer 503. */
+  replication?: ReplicationAdminDeps | undefined;
 }
 
 type Handler = (request: Request, deps: AdminDeps, id: string) => Promise<Response>;
@@ -46,6 +57,11 @@ const ROUTES: [string, RegExp, Handler][] = [
   ["POST", /^\/admin\/retention$/, addRetentionRule],
   ["POST", /^\/admin\/retention\/run$/, startRetention],
   ["DELETE", new RegExp(`^/admin/retention/${ID}$`), removeRetentionRule],
+  ["GET", /^\/admin\/replication$/, listReplicationRules],
+  ["POST", /^\/admin\/replication$/, addReplicationRule],
+  ["POST", /^\/admin\/replication\/run$/, runReplication],
+  ["GET", /^\/admin\/replication\/history$/, replicationHistory],
+  ["DELETE", new RegExp(`^/admin/replication/${ID}$`), removeReplicationRule],
 ];
 
 export async function adminFetch(request: Request, adminToken: string | undefined, deps: AdminDeps): Promise<Response> {

@@ -33,8 +33,11 @@ import {
 import { adminFetch } from "./admin";
 import { recordPullTimes } from "./pull-times";
 import { scheduledLifecycle } from "./scheduled";
+import { replicationAdminFor, replicationEventsFor, replicationQueue, scheduledReplication } from "./replication/wiring";
+import type { ReplicationMessage } from "./replication/rules";
 
 export { BlobIndex, CatalogIndex, LifecycleRunner, RegistryPolicy, RepositoryIndex } from "@registry/storage";
+export { ReplicationLog } from "@registry/storage";
 export { PullCounter } from "@registry/ratelimit";
 
 /**
@@ -142,16 +145,22 @@ export default {
       return adminFetch(request, env.ADMIN_TOKEN, {
         policy: new DoPolicyStore(env.POLICY),
         jobs: new DoLifecycleJobs(env.LIFECYCLE),
+        replication: replicationAdminFor(env),
       });
-    const around = [...bodyLimits(env), ...pullLimits(env), pullTimesFor(env)];
+    const around = [...bodyLimits(env), ...pullLimits(env), pullTimesFor(env), ...replicationEventsFor(env)];
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },
 
   /**
-   * The Cron Triggers: one bounded step of the edge index's reconciler (packages/storage reconcileEdge) with a
+   * The Cron Triggers: at REPLICATION_CRON, every tag the replication rules cover is queued; otherwise one bounded
+   * step of the edge index's reconciler (packages/storage reconcileEdge) with a
    * resume of a stalled lifecycle run; at RETENTION_CRON / GC_CRON, a retention run / a garbage collection.
    */
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+    if (env.REPLICATION_CRON && controller.cron === env.REPLICATION_CRON) {
+      await scheduledReplication(env);
+      return;
+    }
     const jobs = new DoLifecycleJobs(env.LIFECYCLE);
     if (controller.cron === env.RETENTION_CRON || controller.cron === env.GC_CRON) {
       await scheduledLifecycle(controller.cron, env, jobs, new DoPolicyStore(env.POLICY));
@@ -161,5 +170,10 @@ export default {
     if (!env.EDGE_INDEX) return;
     const report = await reconcileEdge(env.EDGE_INDEX, new Indexes(namespaces(env)));
     console.log(JSON.stringify({ event: "edge-reconcile", ...report }));
+  },
+
+  /** The replication queue's consumer (this worker produces and consumes it): replication/consumer.ts. */
+  async queue(batch: MessageBatch, env: Env): Promise<void> {
+    await replicationQueue(batch as MessageBatch<ReplicationMessage>, env);
   },
 } satisfies ExportedHandler<Env>;
