@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import * as gcCommands from "./gc.mjs";
 import { UsageError, run } from "./http.mjs";
 import * as immutableCommands from "./immutable.mjs";
+import * as policyCommands from "./policy.mjs";
 import * as replicationCommands from "./replication.mjs";
 import * as retentionCommands from "./retention.mjs";
 import * as robotsCommands from "./robots.mjs";
@@ -19,6 +20,7 @@ ${indent(robotsCommands.USAGE)}
 ${indent(immutableCommands.USAGE)}
 ${indent(retentionCommands.USAGE)}
 ${indent(gcCommands.USAGE)}
+${indent(policyCommands.USAGE)}
 ${indent(replicationCommands.USAGE)}
 
 options
@@ -44,6 +46,7 @@ const GROUPS = {
   immutable: { options: immutableCommands.OPTIONS, service: "registry", run: immutableCommands.immutable },
   retention: { options: retentionCommands.OPTIONS, service: "registry", run: retentionCommands.retention },
   gc: { options: gcCommands.OPTIONS, service: "registry", run: gcCommands.gc },
+  policy: { options: policyCommands.OPTIONS, service: "registry", run: policyCommands.policy },
   replication: { options: replicationCommands.OPTIONS, service: "registry", run: replicationCommands.replication },
 };
 

@@ -34,9 +34,11 @@ export interface ReadDeps {
   stores: ReadStores;
   /** The read roles served from the edge index, for routes marked `edge` (absent: every read is the stores'). */
   edge?: ReadStores;
+  /** The registry's rules: a manifest GET reads the signature policies (absent: no policy, e.g. the mirror). */
+  policy?: Pick<PolicyStore, "signaturePolicies">;
 }
 
-/** What the whole /v2 API needs: the read and the write roles, and the registry's rules (immutable tags). */
+/** What the whole /v2 API needs: the read and the write roles, and the registry's rules (immutable tags, signatures). */
 export interface AppDeps extends ReadDeps {
   stores: RegistryStores;
   policy?: PolicyStore;

@@ -17,6 +17,7 @@ import type {
   ReadStores,
 } from "./ports";
 import { openRecord } from "./r2-blob-store";
+import type { ManifestParents } from "./signature-policy";
 
 /**
  * How stale the edge read path may be: a tag moved (or anything deleted) is seen by every edge read within
@@ -65,7 +66,7 @@ export interface EdgeSources {
  * as fresh as `EdgeTiming` says; by digest the content never changes, so a hit is never wrong while the manifest
  * exists, and a miss asks the Durable Object. Listings always ask the Durable Object.
  */
-export class EdgeManifestReader implements ManifestReader {
+export class EdgeManifestReader implements ManifestReader, ManifestParents {
   private readonly colo: ColoCache | undefined;
 
   constructor(private readonly s: EdgeSources) {
@@ -104,6 +105,11 @@ export class EdgeManifestReader implements ManifestReader {
 
   listRepositories(n: number, last?: string): Promise<Page<string>> {
     return this.s.origin.listRepositories(n, last);
+  }
+
+  /** Asked of the Durable Object, like every listing (ManifestParents). */
+  parents(repository: RepositoryName, digest: Digest, n?: number): Promise<Digest[]> {
+    return this.s.origin.parents(repository, digest, n);
   }
 
   private async fromKv(repository: RepositoryName, key: string): Promise<ManifestContent | null> {

@@ -13,6 +13,7 @@ import type {
   StoredSizes,
 } from "./ports";
 import { INLINE_LIMIT, type IndexedManifest } from "./repository-index";
+import type { ManifestParents } from "./signature-policy";
 import { immutableTag } from "./tag-guard";
 
 /**
@@ -20,7 +21,7 @@ import { immutableTag } from "./tag-guard";
  * a push is seen by the next pull from anywhere). A pull by tag or digest is one call to the repository's
  * object; only a manifest over INLINE_LIMIT bytes is also read from R2.
  */
-export class DoManifestStore implements ManifestStore {
+export class DoManifestStore implements ManifestStore, ManifestParents {
   /** `backfill`: this store is the edge read path's origin, so what a read finds is published to the edge again. */
   constructor(
     private readonly indexes: Indexes,
@@ -106,6 +107,11 @@ export class DoManifestStore implements ManifestStore {
 
   async listRepositories(n: number, last?: string): Promise<Page<string>> {
     return this.indexes.catalog().list(n, last);
+  }
+
+  /** The indexes of the repository that list `digest` as a child (ManifestParents: the signature policy's index rule). */
+  async parents(repository: RepositoryName, digest: Digest, n = 20): Promise<Digest[]> {
+    return (await this.indexes.repository(repository).parents(digest, n)) as unknown as Digest[];
   }
 }
 

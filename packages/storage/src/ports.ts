@@ -177,7 +177,7 @@ export interface ImmutableRule {
   created: string;
 }
 
-/** The registry's rules (immutable tags, retention; validated by the caller). */
+/** The registry's rules (immutable tags, retention, signature policies; validated by the caller). */
 export interface PolicyStore {
   immutableRules(): Promise<ImmutableRule[]>;
   addImmutableRule(repository: string, tag: string): Promise<ImmutableRule>;
@@ -188,6 +188,12 @@ export interface PolicyStore {
   addRetentionRule(rule: import("./retention").RetentionRuleInput): Promise<import("./lifecycle-types").RetentionRule>;
   /** False when there is no rule `id`. */
   removeRetentionRule(id: string): Promise<boolean>;
+  /** The signature policies, oldest first (DoPolicyStore: cached in the isolate for a few seconds). */
+  signaturePolicies(): Promise<import("./signature-policy").SignaturePolicy[]>;
+  /** Adds a policy (validated by the caller); the same pattern, keys and mode twice give the existing one back. */
+  addSignaturePolicy(policy: import("./signature-policy").SignaturePolicyInput): Promise<import("./signature-policy").SignaturePolicy>;
+  /** False when there is no policy `id`. */
+  removeSignaturePolicy(id: string): Promise<boolean>;
 }
 
 /** Both manifest roles: what a registry that accepts pushes implements. */

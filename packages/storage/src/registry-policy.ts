@@ -2,11 +2,13 @@ import { DurableObject } from "cloudflare:workers";
 import type { RetentionRule } from "./lifecycle-types";
 import type { ImmutableRule, PolicyStore } from "./ports";
 import type { RetentionRuleInput } from "./retention";
+import type { SignaturePolicy, SignaturePolicyInput } from "./signature-policy";
 
 /**
- * The registry's rules, in one Durable Object (binding POLICY, named "policy"): immutable-tag rules and retention
- * rules. Strongly consistent: a rule added is enforced by the next push anywhere. Rules are validated by the
- * caller (core's isRepositoryPattern / isTagPattern; retentionRuleProblem).
+ * The registry's rules, in one Durable Object (binding POLICY, named "policy"): immutable-tag rules, retention
+ * rules and signature policies. Strongly consistent: a rule added is enforced by the next push anywhere (a
+ * signature policy by the next pull, within the isolates' few seconds of caching: DoPolicyStore). Rules are
+ * validated by the caller (core's isRepositoryPattern / isTagPattern; retentionRuleProblem; parseCosignPublicKey).
  */
 export class RegistryPolicy extends DurableObject<Record<string, unknown>> {
   private readonly sql: SqlStorage;
@@ -19,6 +21,9 @@ export class RegistryPolicy extends DurableObject<Record<string, unknown>> {
     );
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS retention_rules (id TEXT PRIMARY KEY, repository TEXT NOT NULL, keep_last INTEGER, keep_tags TEXT, keep_days REAL, created TEXT NOT NULL)",
+    );
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS signature_policies (id TEXT PRIMARY KEY, repository TEXT NOT NULL, keys TEXT NOT NULL, enforce INTEGER NOT NULL, created TEXT NOT NULL)",
     );
   }
 
@@ -84,7 +89,53 @@ export class RegistryPolicy extends DurableObject<Record<string, unknown>> {
   removeRetentionRule(id: string): boolean {
     return this.sql.exec("DELETE FROM retention_rules WHERE id = ?", id).rowsWritten > 0;
   }
+
+  signaturePolicies(): SignaturePolicy[] {
+    return this.sql
+      .exec("SELECT id, repository, keys, enforce, created FROM signature_policies ORDER BY created, id")
+      .toArray()
+      .map((r) => ({
+        id: r.id as string,
+        repository: r.repository as string,
+        keys: JSON.parse(r.keys as string) as SignaturePolicy["keys"],
+        enforce: r.enforce === 1,
+        created: r.created as string,
+      }));
+  }
+
+  /** Adds a signature policy (the same pattern, keys and mode twice give the existing one back); validated by the caller. */
+  addSignaturePolicy(input: SignaturePolicyInput): SignaturePolicy {
+    const keys = JSON.stringify(input.keys.map((k) => ({ kind: k.kind, pem: k.pem })));
+    const existing = this.signaturePolicies().find(
+      (p) => p.repository === input.repository && p.enforce === input.enforce && JSON.stringify(p.keys) === keys,
+    );
+    if (existing) return existing;
+    const policy = { id: crypto.randomUUID().slice(0, 8), repository: input.repository, keys: JSON.parse(keys), enforce: input.enforce, created: new Date().toISOString() };
+    this.sql.exec(
+      "INSERT INTO signature_policies (id, repository, keys, enforce, created) VALUES (?, ?, ?, ?, ?)",
+      policy.id,
+      policy.repository,
+      keys,
+      policy.enforce ? 1 : 0,
+      policy.created,
+    );
+    return policy;
+  }
+
+  removeSignaturePolicy(id: string): boolean {
+    return this.sql.exec("DELETE FROM signature_policies WHERE id = ?", id).rowsWritten > 0;
+  }
 }
+
+/**
+ * How long an isolate reuses the signature policies it read (every manifest GET needs them): a policy added or
+ * removed elsewhere takes effect in other isolates within this many milliseconds; the isolate that made the
+ * change (the admin API's) forgets its copy at once.
+ */
+export const SIGNATURE_POLICY_TTL_MS = 5_000;
+
+/** Per POLICY namespace (one per isolate and environment): the policies read and when. */
+const signaturePolicyCache = new WeakMap<object, { at: number; policies: Promise<SignaturePolicy[]> }>();
 
 /** The policy port over the RegistryPolicy object (one per registry, named "policy"). */
 export class DoPolicyStore implements PolicyStore {
@@ -116,5 +167,29 @@ export class DoPolicyStore implements PolicyStore {
 
   async removeRetentionRule(id: string): Promise<boolean> {
     return this.policy().removeRetentionRule(id);
+  }
+
+  /** The signature policies, read at most once per SIGNATURE_POLICY_TTL_MS per isolate (the pull path's one read). */
+  async signaturePolicies(): Promise<SignaturePolicy[]> {
+    const cached = signaturePolicyCache.get(this.ns);
+    if (cached && Date.now() - cached.at < SIGNATURE_POLICY_TTL_MS) return cached.policies;
+    const policies = this.policy().signaturePolicies() as Promise<SignaturePolicy[]>;
+    signaturePolicyCache.set(this.ns, { at: Date.now(), policies });
+    policies.catch(() => signaturePolicyCache.delete(this.ns));
+    return policies;
+  }
+
+  async addSignaturePolicy(input: SignaturePolicyInput): Promise<SignaturePolicy> {
+    signaturePolicyCache.delete(this.ns);
+    const added = (await this.policy().addSignaturePolicy(input)) as SignaturePolicy;
+    signaturePolicyCache.delete(this.ns);
+    return added;
+  }
+
+  async removeSignaturePolicy(id: string): Promise<boolean> {
+    signaturePolicyCache.delete(this.ns);
+    const removed = await this.policy().removeSignaturePolicy(id);
+    signaturePolicyCache.delete(this.ns);
+    return removed;
   }
 }

@@ -185,6 +185,14 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
     return { items: items.slice(0, n), more: items.length > n };
   }
 
+  /** The manifests that list `digest` as a child manifest (the indexes naming it; `refs`, recorded at push), at most `n`. */
+  parents(digest: string, n: number): string[] {
+    return this.sql
+      .exec("SELECT manifest FROM refs WHERE digest = ? AND kind = 'manifest' ORDER BY manifest LIMIT ?", digest, n)
+      .toArray()
+      .map((r) => r.manifest as string);
+  }
+
   /** The repository's link to a blob: where its bytes are; `publish` as for `manifest`. */
   blob(digest: string, publish = false): BlobRecord | null {
     const row = this.sql.exec("SELECT record FROM blobs WHERE digest = ?", digest).toArray()[0];

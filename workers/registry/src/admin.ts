@@ -11,6 +11,7 @@ import {
   startGc,
   startRetention,
 } from "./admin-lifecycle";
+import { POLICY_ROUTES } from "./admin-policy";
 import {
   addReplicationRule,
   listReplicationRules,
@@ -29,7 +30,8 @@ import {
  *   POST   /admin/immutability        {"repository": "<pattern>", "tag": "<glob>"} → 201 the rule
  *   DELETE /admin/immutability/<id>   → 204, or 404
  *
- * Garbage collection and retention (/admin/gc…, /admin/retention…): admin-lifecycle.ts.
+ * Garbage collection and retention (/admin/gc…, /admin/retention…): admin-lifecycle.ts. Signature policies
+ * (/admin/policies…): admin-policy.ts.
  * Replication (/admin/replication…): admin-replication.ts.
  */
 export interface AdminDeps {
@@ -40,7 +42,7 @@ export interface AdminDeps {
   replication?: ReplicationAdminDeps | undefined;
 }
 
-type Handler = (request: Request, deps: AdminDeps, id: string) => Promise<Response>;
+export type Handler = (request: Request, deps: AdminDeps, id: string) => Promise<Response>;
 
 const ID = "([\\w-]{1,64})";
 
@@ -57,6 +59,7 @@ const ROUTES: [string, RegExp, Handler][] = [
   ["POST", /^\/admin\/retention$/, addRetentionRule],
   ["POST", /^\/admin\/retention\/run$/, startRetention],
   ["DELETE", new RegExp(`^/admin/retention/${ID}$`), removeRetentionRule],
+  ...POLICY_ROUTES,
   ["GET", /^\/admin\/replication$/, listReplicationRules],
   ["POST", /^\/admin\/replication$/, addReplicationRule],
   ["POST", /^\/admin\/replication\/run$/, runReplication],

@@ -19,17 +19,21 @@ import {
 import type { ManifestWriter, ManifestWrite, PolicyStore, ProtectedTags, References } from "@registry/storage";
 import type { Handler, ReadDeps } from "../context";
 import { readLimited } from "../http";
+import { checkSignaturePolicy } from "../signature-gate";
 
 /**
  * `GET|HEAD /v2/<name>/manifests/<reference>` — the exact bytes pushed (spec §"Pulling manifests"). A tag that
  * cannot exist (bad characters, leading `.` or `-`, over 128 characters) names nothing: 404 MANIFEST_UNKNOWN, as
- * distribution answers (and the conformance suite asks); a malformed digest stays 400 DIGEST_INVALID.
+ * distribution answers (and the conformance suite asks); a malformed digest stays 400 DIGEST_INVALID. A GET under
+ * an enforced signature policy needs a valid signature (signature-gate.ts: 403 DENIED naming the policy); a HEAD never.
  */
-export const getManifest: Handler<ReadDeps> = async ({ repository, params, head }, { stores }) => {
+export const getManifest: Handler<ReadDeps> = async ({ repository, params, head }, deps) => {
+  const { stores } = deps;
   const ref = referenceToRead(params.reference ?? "");
   const content = head ? null : await stores.manifests.get(repository, ref);
   const found = head ? await stores.manifests.stat(repository, ref) : content;
   if (!found) throw manifestUnknown(params.reference);
+  if (content) await checkSignaturePolicy(repository, ref, content, deps);
   const headers = {
     "Content-Type": found.mediaType,
     "Content-Length": String(found.size),
