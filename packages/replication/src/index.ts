@@ -6,3 +6,5 @@ export type { ReplicateReport, ReplicateRequest, SourceBlob, SourceManifest, Sou
 export type { DeleteReplicaRequest } from "./delete-replica";
 export { deleteReplica } from "./delete-replica";
 export { replicate } from "./replicate";
+export { ReplicationError } from "./target-client";
+export { referrersTag } from "./tag-schema";

@@ -58,14 +58,22 @@ export interface ReplicateRequest {
   chunkSize?: number;
 }
 
-/** What one replication did. */
+/**
+ * What one replication did. Counts are of what this run changed on the target: a rerun that finds everything there
+ * reports 0 manifests (present manifests are not looked into, so their blobs are not counted as skipped either).
+ */
 export interface ReplicateReport {
+  /** Manifests pushed by digest (images, indexes, their children, referrers and cosign-tag manifests). */
   manifests: number;
+  /** Blobs uploaded (streamed from the source). */
   blobsCopied: number;
+  /** Blobs the target already had in the repository (HEAD 200). */
   blobsSkipped: number;
+  /** Blobs mounted from another repository of the target (201 on POST ?mount=&from=). */
   blobsMounted: number;
   /** Bytes sent to the target. */
   bytes: number;
+  /** Of `manifests`, those pushed as referrers: OCI 1.1 referrers (nested) and cosign's tag-scheme manifests. */
   referrers: number;
   /** The target has no referrers API: referrers were listed under the OCI referrers tag schema (sha256-<hex>). */
   tagSchema: boolean;

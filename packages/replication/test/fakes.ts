@@ -196,6 +196,11 @@ export class FakeTarget {
     return this.log.filter((l) => /^(PUT|POST|PATCH|DELETE) /.test(l));
   }
 
+  /** Forgets every token issued (as if they had expired). */
+  revokeTokens(): void {
+    this.issued.clear();
+  }
+
   private challenge(path: string, authorization: string | null): Response | undefined {
     const { auth } = this.options;
     if (!auth) return undefined;

@@ -215,6 +215,38 @@ describe("failures", () => {
     );
   });
 
+  test("a token that expires mid-upload is renewed and the streamed body sent again from the source", async () => {
+    const source = new MemorySource();
+    const layer = bytes(3000, 4);
+    await source.addImage("app", { layers: [layer], tag: "v1" });
+    const { t, registry } = target({ auth: "bearer" });
+    let reads = 0;
+    const blob = source.blob.bind(source);
+    source.blob = async (repository, digest) => {
+      const b = await blob(repository, digest);
+      return (
+        b && {
+          size: b.size,
+          read: (range) => {
+            reads++;
+            return b.read(range);
+          },
+        }
+      );
+    };
+    let revoked = false;
+    t.fail = (method, path) => {
+      if (revoked || method !== "PUT" || !path.includes("/blobs/uploads/")) return undefined;
+      revoked = true;
+      t.revokeTokens();
+      return new Response(null, { status: 401, headers: { "WWW-Authenticate": `Bearer realm="${t.url}/token",service="fake"` } });
+    };
+    await replicate({ source, target: registry, repository: "app", reference: "v1", referrers: false, fetch: t.fetch });
+    expect(t.tokenRequests.length).toBe(2);
+    expect(reads).toBe(3); // config and layer once each, plus the body sent again
+    expect(t.blob("app", await digestOf("sha256", layer))).toEqual(layer);
+  });
+
   test("wrong credentials are reported as the token service's refusal", async () => {
     const source = new MemorySource();
     await source.addImage("app", { layers: [bytes(10, 1)], tag: "v1" });
