@@ -49,6 +49,8 @@ class Copy {
   /** Manifests whose referrers were looked up (or are queued for it). */
   private readonly subjects: string[] = [];
   private readonly subjectsSeen = new Set<string>();
+  /** Referrers pushed in this copy, and whether the target answered with OCI-Subject (it indexed the subject). */
+  private readonly subjectAcknowledged = new Map<string, boolean>();
   private sourceTags?: Promise<Set<string>>;
   private referrersApi?: Promise<boolean>;
 
@@ -86,7 +88,8 @@ class Copy {
     for (const child of manifests) await this.manifest(child.digest);
     if (!present) {
       for (const blob of blobs) await this.blob(blob);
-      await this.put(m.digest, m, `push manifest ${m.digest} to ${this.to}`);
+      const res = await this.put(m.digest, m, `push manifest ${m.digest} to ${this.to}`);
+      if (parsed.subject) this.subjectAcknowledged.set(m.digest, res.headers.has("OCI-Subject"));
       this.report.manifests++;
     }
     this.done.add(m.digest);
@@ -122,7 +125,7 @@ class Copy {
         await this.manifest(referrer.digest);
         if (this.report.manifests > before) this.report.referrers++;
       }
-      if (referrers.length > 0 && !(await this.targetHasReferrersApi(subject))) {
+      if (referrers.length > 0 && (await this.needsTagSchema(subject, referrers))) {
         await listInTagSchema(this.client, this.to, subject, referrers);
         this.report.tagSchema = true;
       }
@@ -143,6 +146,18 @@ class Copy {
       if (this.report.manifests > before) this.report.referrers++;
       await this.tag(tag, m);
     }
+  }
+
+  /**
+   * Whether `subject`'s referrers must be listed under the tag schema: yes when the target took one of them without
+   * answering OCI-Subject (distribution-spec "Pushing Manifests with Subject"), no when it acknowledged all; when
+   * they were all there already, whether the target lacks the referrers API.
+   */
+  private async needsTagSchema(subject: string, referrers: Descriptor[]): Promise<boolean> {
+    const acknowledged = referrers.map((r) => this.subjectAcknowledged.get(r.digest));
+    if (acknowledged.includes(false)) return true;
+    if (acknowledged.every((a) => a === true)) return false;
+    return !(await this.targetHasReferrersApi(subject));
   }
 
   /** Whether the target has the referrers API, asked once per copy. */
@@ -185,7 +200,7 @@ class Copy {
     await this.put(tag, m, `push tag ${tag} (${m.digest}) to ${this.to}`);
   }
 
-  private async put(reference: string, m: SourceManifest, step: string): Promise<void> {
+  private async put(reference: string, m: SourceManifest, step: string): Promise<Response> {
     const res = await this.client.send({
       method: "PUT",
       path: `/v2/${this.to}/manifests/${reference}`,
@@ -196,5 +211,6 @@ class Copy {
       step,
     });
     await res.body?.cancel();
+    return res;
   }
 }

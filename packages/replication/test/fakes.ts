@@ -127,6 +127,8 @@ export interface FakeTargetOptions {
   /** `bearer`: a Docker token challenge (token endpoint at /token, Basic u:p); `basic`: Basic u:p; none: open. */
   auth?: "bearer" | "basic";
   referrersApi?: boolean;
+  /** Answer OCI-Subject when a manifest with a subject is pushed (default: when it has the referrers API). */
+  ociSubject?: boolean;
   chunkMinLength?: number;
   chunkMaxLength?: number;
 }
@@ -322,7 +324,7 @@ export class FakeTarget {
       this.repo(this.manifests, repository).set(digest, { bytes: body, mediaType: headers.get("Content-Type") ?? "" });
       if (!reference.startsWith("sha256:")) this.repo(this.tags, repository).set(reference, digest);
       const h: Record<string, string> = { "Docker-Content-Digest": digest, Location: `/v2/${repository}/manifests/${digest}` };
-      if (parsed.subject && this.options.referrersApi) h["OCI-Subject"] = parsed.subject.digest;
+      if (parsed.subject && (this.options.ociSubject ?? this.options.referrersApi)) h["OCI-Subject"] = parsed.subject.digest;
       return new Response(null, { status: 201, headers: h });
     }
     const digest = this.tags.get(repository)?.get(reference) ?? reference;

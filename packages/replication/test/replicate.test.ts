@@ -137,6 +137,15 @@ describe("referrers", () => {
     expect(writes.at(-1)).toBe("PUT /v2/app/manifests/v1");
   });
 
+  test("a target that serves the referrers API but does not answer OCI-Subject gets the tag schema too", async () => {
+    const source = new MemorySource();
+    const s = await signedImage(source);
+    const { t, registry } = target({ referrersApi: true, ociSubject: false });
+    const report = await replicate({ source, target: registry, repository: "app", reference: "v1", referrers: true, fetch: t.fetch });
+    expect(report.tagSchema).toBe(true);
+    expect(t.tags.get("app")?.has(referrersTag(s.image.digest))).toBe(true);
+  });
+
   test("referrers: false copies the image alone", async () => {
     const source = new MemorySource();
     const s = await signedImage(source);
