@@ -1,4 +1,6 @@
 import { env } from "cloudflare:test";
+import { createRegistryApp, type Authorize } from "@registry/api";
+import { createEdgeStores, createStores, DoPolicyStore, edgeTiming, IsolateCache, type EdgeCacheValue } from "@registry/storage";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   attachSbom,
@@ -138,6 +140,30 @@ describe("an enforced signature policy", () => {
     await denied(await get("sigpol-two/app", "v1"), both);
     await pushSignatureReferrer(target, "sigpol-two/app", digest, third);
     expect((await get("sigpol-two/app", "v1")).status).toBe(200);
+  });
+});
+
+describe("the edge read path", () => {
+  test("a pull-only caller served from the edge index is refused and let through just the same", async () => {
+    const e = env as unknown as Env;
+    const namespaces = { repositories: e.REPOSITORY_INDEX, catalog: e.CATALOG, blobs: e.BLOB_INDEX };
+    const timing = edgeTiming(1);
+    const pullOnly: Authorize = async () => ({ canPull: () => true, pullable: "any", mayPush: false });
+    const app = createRegistryApp({
+      stores: createStores(e.REGISTRY_BUCKET, namespaces),
+      edge: createEdgeStores(e.REGISTRY_BUCKET, namespaces, { kv: e.EDGE_INDEX, cache: new IsolateCache<EdgeCacheValue>(1000), timing }),
+      policy: new DoPolicyStore(e.POLICY),
+      authorize: pullOnly,
+    });
+    const edgeGet = (ref: string) => app.fetch(new Request(`${BASE}/v2/sigpol/edge/manifests/${ref}`, { headers: ACCEPT }));
+    const { digest } = await pushImage("sigpol/edge", "v1", ["e1"]);
+    const refused = await edgeGet("v1");
+    expect(refused.headers.get("x-read-path")).toBe("edge");
+    await denied(refused, policy);
+    await pushSignatureTag(target, "sigpol/edge", digest, trusted);
+    const served = await edgeGet(digest);
+    expect(served.headers.get("x-read-path")).toBe("edge");
+    expect(served.status).toBe(200);
   });
 });
 
