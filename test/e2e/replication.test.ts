@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { generateKey, signWithSbom, type RegistryTarget } from "../support/cosign";
-import { admin, adminJson } from "../support/lifecycle";
+import { admin, adminJson, adminToken } from "../support/lifecycle";
 import { OciLayout } from "../support/oci-layout";
 import { ok } from "../support/skopeo";
 import { startSystem, type RunningSystem } from "../support/system";
@@ -81,6 +81,8 @@ const history = async () => (await adminJson<{ executions: Execution[] }>(sys, [
 
 let distRule: string;
 let filterRule: string;
+/** The image of the second test, signed with `signer` (the next test puts a policy on the replica). */
+let signedApp: { digest: string; signer: Awaited<ReturnType<typeof generateKey>> } | undefined;
 
 beforeAll(async () => {
   const replicaPort = await freePort();
@@ -115,7 +117,9 @@ describe("replication", () => {
   test("an image, its signatures (both locations), its SBOM and the SBOM's signature reach both targets", async () => {
     const digest = await push("1", APP, "one");
     const target: RegistryTarget = { baseUrl: sys.registry, auth: async (repo) => ({ Authorization: `Bearer ${await sys.token(repo)}` }) };
-    const signed = await signWithSbom(target, APP, digest, await generateKey());
+    const signer = await generateKey();
+    const signed = await signWithSbom(target, APP, digest, signer);
+    signedApp = { digest, signer };
     const sigTag = `${digest.replace(":", "-")}.sig`;
     const all = [digest, signed.tag.digest, signed.referrer.digest, signed.sbom.digest, signed.sbomSignature.digest];
 
@@ -145,6 +149,39 @@ describe("replication", () => {
     expect(await schema(signed.sbom.digest)).toEqual([signed.sbomSignature.digest]);
     expect(JSON.parse(await ok(["inspect", "--tls-verify=false", "--raw", `docker://${dist.host}/${APP}@${digest}`])).layers).toHaveLength(1);
   });
+
+  test("the replica's signature policy lets the replicated signed image through and refuses an unsigned one", async () => {
+    expect(signedApp).toBeDefined();
+    const res = await fetch(`${replica}/admin/policies`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${adminToken(sys)}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ repository: "replicated/*", keys: [{ kind: "cosign", pem: signedApp!.signer.pem }] }),
+    });
+    expect(res.status).toBe(201);
+    const policy = ((await res.json()) as { id: string }).id;
+    try {
+      await policyChecks();
+    } finally {
+      // The next tests read unsigned copies from the replica.
+      await fetch(`${replica}/admin/policies/${policy}`, { method: "DELETE", headers: { Authorization: `Bearer ${adminToken(sys)}` } });
+      await new Promise((r) => setTimeout(r, 5500)); // other isolates' policy caches (5 s)
+    }
+  });
+
+  async function policyChecks(): Promise<void> {
+    const host = new URL(replica).host;
+    const inspect = (ref: string) => ["inspect", "--tls-verify=false", "--creds", sys.creds, "--raw", `docker://${host}/${APP}${ref}`];
+    // The copy verifies on the replica like the original: by tag and by digest.
+    expect(JSON.parse(await ok(inspect(":1"))).layers).toHaveLength(1);
+    expect(JSON.parse(await ok(inspect(`@${signedApp!.digest}`))).layers).toHaveLength(1);
+    const unsigned = await push("unsigned", APP, "nobody signed this");
+    await eventually("the unsigned image on the replica", async () => (await manifestOf(replica, APP, "unsigned", true)).status !== 404);
+    const refused = await fetch(`${replica}/v2/${APP}/manifests/${unsigned}`, {
+      headers: { Authorization: `Bearer ${await pullToken(APP)}`, Accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(await refused.json())).toMatch(/DENIED.*signature policy/);
+  }
 
   test("a target that is down catches up when it is back (retried with backoff, attempts recorded)", async () => {
     await dist.stop();
