@@ -3,6 +3,7 @@
 // bench/run.mjs so its resident memory can be measured alone.
 // Usage: node bench/bare-r2.mjs <persistDir>   → prints `url http://127.0.0.1:<port>` then `ready`.
 import { Miniflare } from "miniflare";
+import { serveUntilStopped } from "./lib/host.mjs";
 
 const persist = process.argv[2];
 if (!persist) {
@@ -29,18 +30,4 @@ const mf = new Miniflare({
   handleRuntimeStdio: () => undefined,
 });
 const url = await mf.ready;
-console.log(`url ${url.href.replace(/\/$/, "")}`);
-console.log("ready");
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  try {
-    await mf.dispose();
-  } finally {
-    process.exit(0);
-  }
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+serveUntilStopped(mf, [`url ${url.href.replace(/\/$/, "")}`]);

@@ -6,6 +6,7 @@
 // Usage: node bench/ceiling.mjs <manifestFile> <digest> <mediaType>  → prints `url http://127.0.0.1:<port>` then `ready`.
 import { readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
+import { serveUntilStopped } from "./lib/host.mjs";
 import { startFront } from "../scripts/front.mjs";
 
 const [file, digest, mediaType] = process.argv.slice(2);
@@ -38,19 +39,4 @@ export default {
 const entry = await mf.ready;
 // the URL as a string: the front may run in a worker thread (its options are copied across)
 const front = await startFront({ host: "127.0.0.1", port: 0, target: entry.href });
-console.log(`url http://127.0.0.1:${front.address().port}`);
-console.log("ready");
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  try {
-    await new Promise((r) => front.close(() => r()));
-    await mf.dispose();
-  } finally {
-    process.exit(0);
-  }
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+serveUntilStopped(mf, [`url http://127.0.0.1:${front.address().port}`], () => new Promise((r) => front.close(() => r())));

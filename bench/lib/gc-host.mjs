@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
+import { serveUntilStopped } from "./host.mjs";
 import { ROOT, WORKERS } from "../../scripts/workers.mjs";
 
 const [persist, adminToken, mode] = process.argv.slice(2);
@@ -120,19 +121,4 @@ const mf = new Miniflare({
   // the runtime's output (uncaught errors) goes to this process's, which the bench keeps the tail of
 });
 const entry = await mf.ready;
-console.log(`registry ${entry.href.replace(/\/$/, "")}`);
-console.log(`seed ${(await mf.unsafeGetDirectURL("gc-seed")).href.replace(/\/$/, "")}`);
-console.log("ready");
-
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  try {
-    await mf.dispose();
-  } finally {
-    process.exit(0);
-  }
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+serveUntilStopped(mf, [`registry ${entry.href.replace(/\/$/, "")}`, `seed ${(await mf.unsafeGetDirectURL("gc-seed")).href.replace(/\/$/, "")}`]);
