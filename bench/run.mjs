@@ -26,6 +26,7 @@ import { memorySection, memorySummary } from "./sections/memory.mjs";
 import { mirrorSection, mirrorSummaryRows } from "./sections/mirror-report.mjs";
 import { opsKey, pullOpsSection, pullOpsSummary } from "./sections/pull-ops.mjs";
 import { readPathSection, readPathSummary } from "./sections/read-path.mjs";
+import { replicationSection, replicationSummary } from "./sections/replication.mjs";
 import { seedSection } from "./sections/seed.mjs";
 import { inspectSection, skopeoSection, skopeoSummary } from "./sections/skopeo.mjs";
 import { storageOpsSection, storageOpsSummary } from "./sections/storage-ops.mjs";
@@ -156,6 +157,7 @@ units: MB/s = 10^6 bytes/s, memory in MiB`,
     [11, pullOpsSection, pullOpsSummary],
     [12, bundleSection, bundleSummary],
     [13, gcSection, gcSummary],
+    [14, replicationSection, replicationSummary],
   ];
   for (const [n, run, rows] of later) {
     if (!want(n)) continue;
