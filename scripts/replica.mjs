@@ -12,6 +12,8 @@ export function replicaOptions(registryOptions) {
     name: "edge-registry-replica",
     r2Buckets: { REGISTRY_BUCKET: { id: "edge-registry-replica" } },
     kvNamespaces: { EDGE_INDEX: { id: "edge-registry-replica-edge-index" } },
+    // One runtime, one caches.default: the replica keeps its edge entries apart from the primary's.
+    bindings: { ...registryOptions.bindings, EDGE_CACHE_NAMESPACE: "edge-registry-replica" },
     queueProducers: {},
     queueConsumers: {},
   };

@@ -137,6 +137,14 @@ describe("replication", () => {
     expect(await referrers(replica, signed.sbom.digest)).toEqual([signed.sbomSignature.digest]);
     const inspected = JSON.parse(await ok(["inspect", "--tls-verify=false", "--raw", `docker://${new URL(replica).host}/${APP}@${digest}`]));
     expect(inspected.layers).toHaveLength(1);
+    // Anonymous pulls take the edge read path of each registry; their cached blob records must not mix (one runtime,
+    // one caches.default): the layer reads whole from the replica, then from the primary, then the replica again.
+    const layerDigest = (inspected.layers as { digest: string }[])[0]!.digest;
+    for (const base of [replica, sys.registry, replica]) {
+      const res = await fetch(`${base}/v2/${APP}/blobs/${layerDigest}`, { headers: { Authorization: `Bearer ${await pullToken(APP)}` } });
+      expect(res.status).toBe(200);
+      expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(layerDigest);
+    }
 
     // docker-registry 2.8.2: no referrers API, so the referrers are listed under the sha256-<hex> tag schema.
     const distUrl = `http://${dist.host}`;

@@ -57,6 +57,11 @@ export interface EdgeSources {
   cache: IsolateCache<EdgeCacheValue>;
   /** The data centre's cache (the Cache API), for content by digest; absent: not used. */
   colo?: Cache;
+  /**
+   * This registry's part of that cache (its entries' URLs start with it): two registries on one zone, or in one
+   * local runtime, share `caches.default` and must not read each other's blob records.
+   */
+  coloNamespace?: string;
   timing: EdgeTiming;
 }
 
@@ -168,7 +173,7 @@ export class EdgeBlobReader implements BlobReader {
 
 /** The data centre's cache of content by digest, when there is one and the bound leaves it time. */
 function coloOf(s: EdgeSources): ColoCache | undefined {
-  return s.colo && s.timing.coloTtlSec > 0 ? new ColoCache(s.colo, s.timing.coloTtlSec) : undefined;
+  return s.colo && s.timing.coloTtlSec > 0 ? new ColoCache(s.colo, s.timing.coloTtlSec, s.coloNamespace ?? "edge-registry") : undefined;
 }
 
 /**
@@ -181,10 +186,11 @@ class ColoCache {
   constructor(
     private readonly cache: Cache,
     private readonly ttlSec: number,
+    private readonly namespace: string,
   ) {}
 
   async manifest(key: string): Promise<ManifestContent | null> {
-    const res = await this.cache.match(url(key)).catch(() => undefined);
+    const res = await this.cache.match(this.url(key)).catch(() => undefined);
     const meta = res?.headers.get("X-Edge-Meta");
     if (!res || !meta) return null;
     const { digest, mediaType, size } = JSON.parse(meta) as EdgeManifestMeta;
@@ -197,7 +203,7 @@ class ColoCache {
   }
 
   async text(key: string): Promise<string | null> {
-    const res = await this.cache.match(url(key)).catch(() => undefined);
+    const res = await this.cache.match(this.url(key)).catch(() => undefined);
     return res ? res.text() : null;
   }
 
@@ -208,12 +214,12 @@ class ColoCache {
   /** Kept on a miss only (a miss already waited for KV or the Durable Object); a failure is ignored. */
   private keep(key: string, body: BodyInit, headers: Record<string, string>): Promise<void> {
     const response = new Response(body, { headers: { ...headers, "Cache-Control": `max-age=${this.ttlSec}` } });
-    return this.cache.put(url(key), response).catch(() => undefined);
+    return this.cache.put(this.url(key), response).catch(() => undefined);
   }
-}
 
-function url(key: string): string {
-  return `https://edge-index.internal/${encodeURIComponent(key)}`;
+  private url(key: string): string {
+    return `https://edge-index.internal/${encodeURIComponent(this.namespace)}/${encodeURIComponent(key)}`;
+  }
 }
 
 /** A record the edge holds, or null when it is unreadable (then the Durable Object answers). */

@@ -22,6 +22,8 @@ export interface EdgeIndex {
   kv: KVNamespace;
   cache: IsolateCache<EdgeCacheValue>;
   colo?: Cache;
+  /** This registry's part of the Cache API (EdgeSources.coloNamespace). */
+  coloNamespace?: string;
   timing: EdgeTiming;
 }
 

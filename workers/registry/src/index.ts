@@ -86,7 +86,8 @@ function edgeFor(env: Env): EdgeIndex | undefined {
   if (edgeIndex?.env !== env) {
     const timing = edgeTiming(env.EDGE_STALENESS ? Number(env.EDGE_STALENESS) : undefined);
     const cache = new IsolateCache<EdgeCacheValue>(timing.isolateTtlSec * 1000);
-    const index = env.EDGE_INDEX ? { kv: env.EDGE_INDEX, timing, cache, colo: caches.default } : undefined;
+    const coloNamespace = env.EDGE_CACHE_NAMESPACE || "edge-registry";
+    const index = env.EDGE_INDEX ? { kv: env.EDGE_INDEX, timing, cache, colo: caches.default, coloNamespace } : undefined;
     edgeIndex = { env, index };
   }
   return edgeIndex.index;
