@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Descriptor } from "@registry/core";
 import type { BlobRecord } from "./blob-record";
 import { joinCatalog, page } from "./catalog-index";
 import { parseEdgeKey, type EdgeEntry } from "./edge-keys";
@@ -16,6 +15,8 @@ import {
   type RepositoryGcPlan,
 } from "./repository-gc";
 import { migrate, missingRefs, recordRefs } from "./repository-schema";
+import { parentsOf, referrersPage, storedSizes } from "./repository-queries";
+import { recordPulls, repositoryTotals, tagDetails, type PullCount, type TagDetail } from "./repository-stats";
 import { refusal } from "./tag-guard";
 import type { IndexEnv, IndexedManifest, IndexedManifestWrite, IndexWrite, NamePage, ReferrerPage } from "./repository-types";
 
@@ -35,8 +36,6 @@ export type { IndexEnv, IndexedManifest, IndexedManifestWrite, IndexWrite, NameP
  * (`edgeWrites`); a read asked to `publish` backfills a key the edge was missing.
  */
 export const INLINE_LIMIT = 1024 * 1024;
-
-type Row = Record<string, SqlStorageValue>;
 
 export class RepositoryIndex extends DurableObject<IndexEnv> {
   private readonly sql: SqlStorage;
@@ -74,14 +73,9 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
     return found;
   }
 
-  /**
-   * The stored sizes of `blobs` and of `manifests` (null where absent), in order: everything a manifest push
-   * must find, in one call.
-   */
+  /** The stored sizes of `blobs` and `manifests` (null where absent), in order: what a manifest push must find. */
   sizes(blobs: string[], manifests: string[]): { blobs: (number | null)[]; manifests: (number | null)[] } {
-    const size = (table: "blobs" | "manifests", digest: string) =>
-      (this.sql.exec(`SELECT size FROM ${table} WHERE digest = ?`, digest).toArray()[0]?.size as number | undefined) ?? null;
-    return { blobs: blobs.map((d) => size("blobs", d)), manifests: manifests.map((d) => size("manifests", d)) };
+    return storedSizes(this.sql, blobs, manifests);
   }
 
   /** Stores a manifest and (optionally) points a tag at it, in one transaction; never moves a protected tag. */
@@ -173,24 +167,12 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
 
   /** Descriptors of the manifests whose subject is `subject`, in digest order after `last`. */
   listReferrers(subject: string, n: number, last?: string): ReferrerPage {
-    const rows = this.sql
-      .exec(
-        "SELECT referrer FROM manifests WHERE subject = ? AND digest > ? ORDER BY digest LIMIT ?",
-        subject,
-        last ?? "",
-        n + 1,
-      )
-      .toArray();
-    const items = rows.map((r: Row) => JSON.parse(r.referrer as string) as Descriptor);
-    return { items: items.slice(0, n), more: items.length > n };
+    return referrersPage(this.sql, subject, n, last);
   }
 
   /** The manifests that list `digest` as a child manifest (the indexes naming it; `refs`, recorded at push), at most `n`. */
   parents(digest: string, n: number): string[] {
-    return this.sql
-      .exec("SELECT manifest FROM refs WHERE digest = ? AND kind = 'manifest' ORDER BY manifest LIMIT ?", digest, n)
-      .toArray()
-      .map((r) => r.manifest as string);
+    return parentsOf(this.sql, digest, n);
   }
 
   /** The repository's link to a blob: where its bytes are; `publish` as for `manifest`. */
@@ -273,9 +255,18 @@ export class RepositoryIndex extends DurableObject<IndexEnv> {
     return removed;
   }
 
-  /** Records pulls of `tags` at `at` (batched by the caller: retention's "pulled within D days"). */
-  recordPulls(tags: readonly string[], at: number): void {
-    for (const t of tags) this.sql.exec("UPDATE tags SET pulled_at = ? WHERE name = ? AND (pulled_at IS NULL OR pulled_at < ?)", at, t, at);
+  /** Adds a batch of pull counts (pull-stats.ts: one call per repository and isolate a minute at most). */
+  recordPulls(counts: readonly PullCount[], at: number): void {
+    recordPulls(this.sql, counts, at);
+  }
+
+  /** Tags with their manifest's type and size, push and pull times and pull counts (the web page, `pnpm admin stats`). */
+  tagDetails(n: number, last?: string): { items: TagDetail[]; more: boolean } {
+    return tagDetails(this.sql, n, last);
+  }
+
+  totals(): { tags: number; manifests: number; pulls: number } {
+    return repositoryTotals(this.sql);
   }
 
   /** Keys still waiting to be published to the edge index. */

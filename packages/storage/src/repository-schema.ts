@@ -3,7 +3,7 @@ import { parseManifest, referencedBlobs } from "@registry/core";
 /**
  * A repository index's tables. `refs` lists what each manifest references (its blobs, an index's children),
  * recorded at push; `created_at`, `linked_at` and `pulled_at` are what garbage collection's grace period and
- * retention's rules read. Versions are applied in order, once (an object created before a version gets it on
+ * retention's rules read; `pulls` counts pulls (batched, repository-stats.ts). Versions are applied in order, once (an object created before a version gets it on
  * its next start).
  */
 const MIGRATIONS: readonly string[] = [
@@ -20,6 +20,7 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE tags ADD COLUMN pulled_at INTEGER;
    CREATE TABLE IF NOT EXISTS refs (manifest TEXT NOT NULL, digest TEXT NOT NULL, kind TEXT NOT NULL,
      PRIMARY KEY (manifest, kind, digest));`,
+  `ALTER TABLE tags ADD COLUMN pulls INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Brings the index's tables to the current version. */

@@ -24,14 +24,14 @@ import {
   Indexes,
   IsolateCache,
   newStorageOps,
-  PullTimes,
+  PullStats,
   reconcileEdge,
   type EdgeCacheValue,
   type EdgeIndex,
 } from "@registry/storage";
 
 import { adminFetch } from "./admin";
-import { recordPullTimes } from "./pull-times";
+import { recordPulls } from "./pull-stats";
 import { scheduledLifecycle } from "./scheduled";
 import { replicationAdminFor, replicationEventsFor, replicationQueue, scheduledReplication } from "./replication/wiring";
 import type { ReplicationMessage } from "./replication/rules";
@@ -53,12 +53,15 @@ function namespaces(env: Env) {
   return { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG, blobs: env.BLOB_INDEX };
 }
 
-let pullTimes: { env: Env; middleware: RouteMiddleware } | undefined;
+let pullStats: { env: Env; middleware: RouteMiddleware } | undefined;
 
-/** Pull times for retention rules, noted by this isolate (one write per tag per hour at most). */
-function pullTimesFor(env: Env): RouteMiddleware {
-  if (pullTimes?.env !== env) pullTimes = { env, middleware: recordPullTimes(new PullTimes(new Indexes(namespaces(env)))) };
-  return pullTimes.middleware;
+/** Pull counts and times, batched by this isolate (one write per repository a minute at most; PULL_STATS_FLUSH s). */
+function pullStatsFor(env: Env): RouteMiddleware {
+  if (pullStats?.env !== env) {
+    const flushMs = env.PULL_STATS_FLUSH ? Number(env.PULL_STATS_FLUSH) * 1000 : undefined;
+    pullStats = { env, middleware: recordPulls(new PullStats(new Indexes(namespaces(env)), flushMs)) };
+  }
+  return pullStats.middleware;
 }
 
 let cached: { env: Env; app: RegistryApp } | undefined;
@@ -148,7 +151,7 @@ export default {
         jobs: new DoLifecycleJobs(env.LIFECYCLE),
         replication: replicationAdminFor(env),
       });
-    const around = [...bodyLimits(env), ...pullLimits(env), pullTimesFor(env), ...replicationEventsFor(env)];
+    const around = [...bodyLimits(env), ...pullLimits(env), pullStatsFor(env), ...replicationEventsFor(env)];
     return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
   },
 
