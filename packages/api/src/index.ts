@@ -7,3 +7,4 @@ export { READ_ROUTES, ROUTES, requestedDigest, routeMatcher } from "./routes";
 export type { MatchedRoute, Method, Need, Route, RouteMiddleware } from "./routes";
 export { tokenAuthorize } from "./token-authorize";
 export type { TokenAuthOptions } from "./token-authorize";
+export { signatureVerifies } from "./signature-gate";

@@ -109,14 +109,30 @@ async function isSigned(stores: ReadStores, repository: RepositoryName, digest: 
 /** Looks at the `.sig` tag and the signature referrers of `digest`: does one of their layers verify? */
 async function hasValidSignature(stores: ReadStores, repository: RepositoryName, digest: Digest, keys: readonly TrustedKey[]): Promise<boolean> {
   for await (const signature of signatureManifests(stores, repository, digest)) {
-    for (const layer of signature.kind === "image" ? signature.layers : []) {
-      const sig = layer.annotations?.[CosignTypes.signatureAnnotation];
-      if (layer.mediaType !== CosignTypes.simpleSigning || sig === undefined || layer.size > MAX_PAYLOAD_BYTES) continue;
-      const blob = await stores.blobs.open(repository, layer.digest);
-      if (!blob) continue;
-      const payload = await readBounded({ headers: new Headers(), body: await blob.read() }, MAX_PAYLOAD_BYTES);
-      if (payload && (await verifyCosign(payload, sig, keys, digest)).ok) return true;
-    }
+    if (await signatureVerifies(stores, repository, digest, signature, keys)) return true;
+  }
+  return false;
+}
+
+/**
+ * Does one simple-signing layer of the signature manifest `signature` verify for `digest` with one of `keys`
+ * (its payload names `digest`, the ECDSA signature checks out)? False for anything else; throws only on storage
+ * failures. The pull policy above and the web page's "verified" mark share this one check.
+ */
+export async function signatureVerifies(
+  stores: ReadStores,
+  repository: RepositoryName,
+  digest: Digest,
+  signature: Manifest,
+  keys: readonly TrustedKey[],
+): Promise<boolean> {
+  for (const layer of signature.kind === "image" ? signature.layers : []) {
+    const sig = layer.annotations?.[CosignTypes.signatureAnnotation];
+    if (layer.mediaType !== CosignTypes.simpleSigning || sig === undefined || layer.size > MAX_PAYLOAD_BYTES) continue;
+    const blob = await stores.blobs.open(repository, layer.digest);
+    if (!blob) continue;
+    const payload = await readBounded({ headers: new Headers(), body: await blob.read() }, MAX_PAYLOAD_BYTES);
+    if (payload && (await verifyCosign(payload, sig, keys, digest)).ok) return true;
   }
   return false;
 }

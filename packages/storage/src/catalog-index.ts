@@ -45,6 +45,24 @@ export class CatalogIndex extends DurableObject<Record<string, unknown>> {
       .toArray();
     return page(rows.map((r) => r.name as string), n);
   }
+
+  /**
+   * Repository names containing `text` (a substring, case-sensitive; empty = all), in byte order after `last`,
+   * skipping the first `skip` of them, at most `n`: the web page's search (an indexed range scan from `last`,
+   * filtered as it goes; never the whole list).
+   */
+  search(text: string, n: number, last?: string, skip = 0): NamePage {
+    const rows = this.sql
+      .exec(
+        "SELECT name FROM repositories WHERE name > ? AND instr(name, ?) > 0 ORDER BY name LIMIT ? OFFSET ?",
+        last ?? "",
+        text,
+        n + 1,
+        skip,
+      )
+      .toArray();
+    return page(rows.map((r) => r.name as string), n);
+  }
 }
 
 /** The first `n` of `items` (which holds up to n + 1), and whether there were more. */

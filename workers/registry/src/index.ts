@@ -33,6 +33,7 @@ import {
 import { adminFetch } from "./admin";
 import { recordPulls } from "./pull-stats";
 import { scheduledLifecycle } from "./scheduled";
+import { uiFetch } from "./ui/wiring";
 import { replicationAdminFor, replicationEventsFor, replicationQueue, scheduledReplication } from "./replication/wiring";
 import type { ReplicationMessage } from "./replication/rules";
 
@@ -145,6 +146,7 @@ export default {
   fetch(incoming: Request, env: Env): Promise<Response> {
     // X-Blob-Origin comes from the local front only (TRUST_BLOB_ORIGIN=on): elsewhere a client's copy is dropped.
     const request = env.TRUST_BLOB_ORIGIN === "on" ? incoming : withoutBlobOrigin(incoming);
+    if (new URL(request.url).pathname.startsWith("/ui/api/")) return uiFetch(request, env);
     if (new URL(request.url).pathname.startsWith("/admin/"))
       return adminFetch(request, env.ADMIN_TOKEN, {
         policy: new DoPolicyStore(env.POLICY),
