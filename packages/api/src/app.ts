@@ -1,4 +1,4 @@
-import { drainUnread, isOciError, OciError, parseRepositoryName, type RepositoryName } from "@registry/core";
+import { drainUnread, isOciError, OciError, parseRepositoryName, type RepositoryName, type RequestRecord } from "@registry/core";
 import type { Access, AppDeps, Authorize, Grant, ReadDeps, RouteRequest } from "./context";
 import { API_VERSION_HEADERS } from "./http";
 import { ROUTES, routeMatcher, type MatchedRoute, type Need, type ReadRoute, type Route, type RouteMiddleware } from "./routes";
@@ -15,9 +15,10 @@ export type AppOptions<D extends ReadDeps = AppDeps> = Partial<D> & {
 export interface RegistryApp<D extends ReadDeps = AppDeps> {
   /**
    * Serves one request; `deps` replaces the stores given at creation (e.g. a mirror's per-upstream stores);
-   * `around` runs, outermost first, around the matched route before anything else (access, the handler).
+   * `around` runs, outermost first, around the matched route before anything else (access, the handler);
+   * `record` (the request's log record, core startRequest) gets the route's name, repository, token subject, pull/push.
    */
-  fetch(request: Request, deps?: D, around?: readonly RouteMiddleware[]): Promise<Response>;
+  fetch(request: Request, deps?: D, around?: readonly RouteMiddleware[], record?: RequestRecord): Promise<Response>;
 }
 
 /**
@@ -35,7 +36,7 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
   const known = new Set(routes.map((r) => r.method));
 
   return {
-    async fetch(request, given, around = []) {
+    async fetch(request, given, around = [], record) {
       const deps = given ?? (options as ReadDeps);
       const head = request.method === "HEAD";
       let response: Response;
@@ -44,9 +45,14 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
         if (!url.pathname.startsWith("/v2")) throw OciError.notFound("not found");
         const matched = await match(request, url);
         if (matched) {
+          if (record) {
+            record.route = matched.route.name;
+            record.repository = (matched.params.name ?? "").slice(0, 256);
+          }
           const wrap = (next: () => Promise<Response>, middleware: RouteMiddleware) => () =>
             middleware(matched, next).catch((e: unknown) => errorResponse(e, head));
-          response = await around.reduceRight(wrap, () => run(matched, authorize, deps))();
+          response = await around.reduceRight(wrap, () => run(matched, authorize, deps, record))();
+          if (record) record.event = eventOf(matched, response.status);
         } else {
           const detail = `no route for ${request.method} ${url.pathname}`;
           response = new OciError(known.has(request.method as Route["method"]) ? "notFound" : "UNSUPPORTED", { detail }).toResponse(head);
@@ -61,13 +67,20 @@ export function createRegistryApp(options: AppOptions<ReadDeps>): RegistryApp<Re
   };
 }
 
-async function run({ route, request, url, params }: MatchedRoute, authorize: Authorize, deps: ReadDeps): Promise<Response> {
+/** A manifest GET that answered 200 is a pull (as pull limits and statistics count them); a manifest PUT's 201 a push. */
+function eventOf({ route, request }: MatchedRoute, status: number): RequestRecord["event"] {
+  if (route.countsAsPull && request.method === "GET" && status === 200) return "pull";
+  return route.name === "manifest.put" && status === 201 ? "push" : undefined;
+}
+
+async function run({ route, request, url, params }: MatchedRoute, authorize: Authorize, deps: ReadDeps, record?: RequestRecord): Promise<Response> {
   const head = request.method === "HEAD";
   let path: "edge" | "origin" | undefined;
   let response: Response;
   try {
     const repository = (params.name !== undefined ? parseRepositoryName(params.name) : "") as RepositoryName;
     const grant = await authorize(request, accessFor(route.need, repository));
+    if (record && grant.subject) record.subject = grant.subject;
     const parsed: RouteRequest = { request, url, head, params, repository, grant };
     if (!route.reads) return await route.handler(parsed, deps as AppDeps);
     if (route.edge && deps.edge) path = grant.mayPush || wantsOrigin(request) ? "origin" : "edge";

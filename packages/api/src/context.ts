@@ -27,6 +27,8 @@ export interface Grant {
    * its reads go to the strongly consistent index, never the edge.
    */
   readonly mayPush: boolean;
+  /** The verified token's `sub` (for the request log); absent for anonymous access. */
+  readonly subject?: string;
 }
 
 /** What the read routes need (GET and HEAD of manifests, blobs, tags, referrers, catalog): the read roles. */

@@ -13,6 +13,8 @@ export type Method = "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
 export type Need = "none" | "catalog" | "pull" | "push" | "delete";
 
 interface Endpoint {
+  /** The route's name in logs and metrics ("manifest.get"): stable, never the raw path. */
+  name: string;
   method: Method;
   /** itty-router pattern; `:name+` is the repository name (it contains slashes). */
   path: string;
@@ -48,22 +50,22 @@ export type Route = ReadRoute | WriteRoute;
  * Order matters: the upload routes come before `blobs/:digest`.
  */
 export const ROUTES: readonly Route[] = [
-  { method: "GET", path: "/v2/", handler: apiVersion, need: "none", reads: true },
-  { method: "GET", path: "/v2/_catalog", handler: listRepositories, need: "catalog", reads: true },
-  { method: "GET", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, edge: true, countsAsPull: true, cacheableByDigest: true },
-  { method: "HEAD", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, edge: true, countsAsPull: true },
-  { method: "PUT", path: "/v2/:name+/manifests/:reference", handler: putManifest, need: "push" },
-  { method: "DELETE", path: "/v2/:name+/manifests/:reference", handler: deleteManifest, need: "delete" },
-  { method: "POST", path: "/v2/:name+/blobs/uploads/", handler: startUpload, need: "push" },
-  { method: "GET", path: "/v2/:name+/blobs/uploads/:id", handler: getUploadStatus, need: "push" },
-  { method: "PATCH", path: "/v2/:name+/blobs/uploads/:id", handler: appendChunk, need: "push" },
-  { method: "PUT", path: "/v2/:name+/blobs/uploads/:id", handler: finishUpload, need: "push" },
-  { method: "DELETE", path: "/v2/:name+/blobs/uploads/:id", handler: cancelUpload, need: "push" },
-  { method: "GET", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, edge: true, cacheableByDigest: true },
-  { method: "HEAD", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, edge: true },
-  { method: "DELETE", path: "/v2/:name+/blobs/:digest", handler: deleteBlob, need: "delete" },
-  { method: "GET", path: "/v2/:name+/tags/list", handler: listTags, need: "pull", reads: true },
-  { method: "GET", path: "/v2/:name+/referrers/:digest", handler: listReferrers, need: "pull", reads: true },
+  { name: "base", method: "GET", path: "/v2/", handler: apiVersion, need: "none", reads: true },
+  { name: "catalog.list", method: "GET", path: "/v2/_catalog", handler: listRepositories, need: "catalog", reads: true },
+  { name: "manifest.get", method: "GET", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, edge: true, countsAsPull: true, cacheableByDigest: true },
+  { name: "manifest.head", method: "HEAD", path: "/v2/:name+/manifests/:reference", handler: getManifest, need: "pull", reads: true, edge: true, countsAsPull: true },
+  { name: "manifest.put", method: "PUT", path: "/v2/:name+/manifests/:reference", handler: putManifest, need: "push" },
+  { name: "manifest.delete", method: "DELETE", path: "/v2/:name+/manifests/:reference", handler: deleteManifest, need: "delete" },
+  { name: "blob.upload.start", method: "POST", path: "/v2/:name+/blobs/uploads/", handler: startUpload, need: "push" },
+  { name: "blob.upload.status", method: "GET", path: "/v2/:name+/blobs/uploads/:id", handler: getUploadStatus, need: "push" },
+  { name: "blob.upload.patch", method: "PATCH", path: "/v2/:name+/blobs/uploads/:id", handler: appendChunk, need: "push" },
+  { name: "blob.upload.finish", method: "PUT", path: "/v2/:name+/blobs/uploads/:id", handler: finishUpload, need: "push" },
+  { name: "blob.upload.cancel", method: "DELETE", path: "/v2/:name+/blobs/uploads/:id", handler: cancelUpload, need: "push" },
+  { name: "blob.get", method: "GET", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, edge: true, cacheableByDigest: true },
+  { name: "blob.head", method: "HEAD", path: "/v2/:name+/blobs/:digest", handler: getBlob, need: "pull", reads: true, edge: true },
+  { name: "blob.delete", method: "DELETE", path: "/v2/:name+/blobs/:digest", handler: deleteBlob, need: "delete" },
+  { name: "tags.list", method: "GET", path: "/v2/:name+/tags/list", handler: listTags, need: "pull", reads: true },
+  { name: "referrers.list", method: "GET", path: "/v2/:name+/referrers/:digest", handler: listReferrers, need: "pull", reads: true },
 ];
 
 /**

@@ -53,7 +53,8 @@ export function tokenAuthorize(options: TokenAuthOptions): Authorize {
       mayPush = granted.includes("push");
     }
     const pullable = repositoriesAllowing(claims, "pull").filter(isRepositoryName) as RepositoryName[];
-    return { canPull: (repository: RepositoryName) => pullable.includes(repository), pullable, mayPush };
+    const subject = typeof claims.sub === "string" && claims.sub ? claims.sub : undefined;
+    return { canPull: (repository: RepositoryName) => pullable.includes(repository), pullable, mayPush, ...(subject ? { subject } : {}) };
   };
 }
 

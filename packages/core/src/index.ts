@@ -19,6 +19,8 @@ export { concatBytes, readBounded } from "./bytes";
 export { BoundedMap } from "./bounded-map";
 export { constantTimeEqual, equalSecrets } from "./secrets";
 export { clientAddress, ipv6Prefix64 } from "./client-address";
+export type { MetricsSink, RequestRecord } from "./request-log";
+export { finishRequest, recordOutcome, startRequest } from "./request-log";
 
 export type { RepositoryName, Tag, Reference, ImageReference } from "./reference";
 export {

@@ -1,7 +1,7 @@
 /**
  * The route table: one line per method and path, and the dispatcher that renders every error once.
  */
-import { clientAddress } from "@registry/core";
+import { clientAddress, type RequestRecord } from "@registry/core";
 import { configOf, type Env } from "./env";
 import { AuthError, errorResponse } from "./errors";
 import { createRobot, createUser, deleteUser, listRobots, listUsers, revokeRobot } from "./handlers/admin";
@@ -9,19 +9,20 @@ import { getJwks } from "./handlers/jwks";
 import { getToken, postToken } from "./handlers/token";
 import type { Handler } from "./http";
 
-type Route = readonly [method: string, path: RegExp, handler: Handler];
+/** One endpoint; `name` is what the request log and metrics call it. */
+type Route = readonly [method: string, path: RegExp, handler: Handler, name: string];
 
 const ROUTES: readonly Route[] = [
-  ["GET", /^\/token$/, getToken],
-  ["POST", /^\/token$/, postToken],
-  ["GET", /^\/\.well-known\/jwks\.json$/, getJwks],
-  ["GET", /^\/jwks$/, getJwks],
-  ["POST", /^\/admin\/robots$/, createRobot],
-  ["GET", /^\/admin\/robots$/, listRobots],
-  ["DELETE", /^\/admin\/robots\/([^/]+)$/, revokeRobot],
-  ["POST", /^\/admin\/users$/, createUser],
-  ["GET", /^\/admin\/users$/, listUsers],
-  ["DELETE", /^\/admin\/users\/([^/]+)$/, deleteUser],
+  ["GET", /^\/token$/, getToken, "token.get"],
+  ["POST", /^\/token$/, postToken, "token.post"],
+  ["GET", /^\/\.well-known\/jwks\.json$/, getJwks, "jwks.get"],
+  ["GET", /^\/jwks$/, getJwks, "jwks.get"],
+  ["POST", /^\/admin\/robots$/, createRobot, "admin.robots.create"],
+  ["GET", /^\/admin\/robots$/, listRobots, "admin.robots.list"],
+  ["DELETE", /^\/admin\/robots\/([^/]+)$/, revokeRobot, "admin.robots.revoke"],
+  ["POST", /^\/admin\/users$/, createUser, "admin.users.create"],
+  ["GET", /^\/admin\/users$/, listUsers, "admin.users.list"],
+  ["DELETE", /^\/admin\/users\/([^/]+)$/, deleteUser, "admin.users.delete"],
 ];
 
 /** The one Durable Object holding accounts. */
@@ -29,9 +30,12 @@ function accountStore(env: Env) {
   return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("accounts"));
 }
 
-/** Routes a request; every failure becomes one `{"errors":[…]}` response (unexpected ones a logged 500). */
-export async function handle(request: Request, env: Env): Promise<Response> {
-  const requestId = request.headers.get("cf-ray") ?? crypto.randomUUID();
+/**
+ * Routes a request; every failure becomes one `{"errors":[…]}` response (unexpected ones a logged 500 naming
+ * `record.id`, the request id of the log line). `record` gets the route's name.
+ */
+export async function handle(request: Request, env: Env, record: RequestRecord): Promise<Response> {
+  const requestId = record.id;
   try {
     const url = new URL(request.url);
     const matching = ROUTES.filter(([, path]) => path.test(url.pathname));
@@ -40,7 +44,8 @@ export async function handle(request: Request, env: Env): Promise<Response> {
     if (!route) {
       throw new AuthError("METHOD_NOT_ALLOWED", { headers: { Allow: matching.map(([m]) => m).join(", ") } });
     }
-    const [, path, handler] = route;
+    const [, path, handler, name] = route;
+    record.route = name;
     return await handler({
       request,
       url,

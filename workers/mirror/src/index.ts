@@ -1,5 +1,5 @@
 import { createRegistryApp, errorResponse, READ_ROUTES, readOnlyAuthorize, withoutBlobOrigin, type RouteMiddleware } from "@registry/api";
-import type { RepositoryName } from "@registry/core";
+import { finishRequest, startRequest, type RepositoryName, type RequestRecord } from "@registry/core";
 import { cacheRepository, parseUpstreams, pullThroughStores, selectUpstream, UpstreamClient, type UpstreamConfig } from "@registry/pull-through";
 import { edgeCache } from "./edge-cache";
 import { pullLimit } from "@registry/ratelimit";
@@ -45,21 +45,25 @@ function upstreams(env: Env): UpstreamConfig {
  * pull-through stores, with Docker-Hub-style pull limits and the edge cache as middleware of the matched route.
  * An `ns` that names no upstream is answered by the app too (after the pull limits, which give the pull back).
  */
-async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: StorageOps): Promise<Response> {
+async function serve(request: Request, env: Env, ctx: ExecutionContext, record: RequestRecord, ops?: StorageOps): Promise<Response> {
   const ns = new URL(request.url).searchParams.get("ns");
   const limits = pullLimit({
     counters: ops ? meterNamespace(env.PULL_COUNTER, ops) : env.PULL_COUNTER,
     anonymousLimit: Number(env.RATE_LIMIT_ANONYMOUS ?? 100),
     accountLimit: Number(env.RATE_LIMIT_AUTHENTICATED ?? 200),
     windowSec: Number(env.RATE_LIMIT_WINDOW ?? 21600),
-    account: (r) => accountOf(r, env),
+    account: async (r) => {
+      const account = await accountOf(r, env);
+      if (account) record.subject = account;
+      return account;
+    },
   });
   let upstream: ReturnType<typeof selectUpstream>;
   try {
     upstream = selectUpstream(upstreams(env), ns);
   } catch (e) {
     const refuse: RouteMiddleware = () => Promise.reject(e);
-    return app.fetch(request, undefined, [limits, refuse]);
+    return app.fetch(request, undefined, [limits, refuse], record);
   }
   const namespaces = { repositories: env.REPOSITORY_INDEX, catalog: env.CATALOG, blobs: env.BLOB_INDEX };
   const stores = pullThroughStores({
@@ -71,7 +75,7 @@ async function serve(request: Request, env: Env, ctx: ExecutionContext, ops?: St
     fills: env.BLOB_FILLS,
   });
   const cache = env.EDGE_CACHE === "off" ? undefined : caches.default;
-  const response = await app.fetch(request, { stores }, [limits, edgeCache(upstream.host, cache, (w) => ctx.waitUntil(w))]);
+  const response = await app.fetch(request, { stores }, [limits, edgeCache(upstream.host, cache, (w) => ctx.waitUntil(w))], record);
   if (ns) response.headers.set("OCI-Namespace", ns);
   return response;
 }
@@ -100,9 +104,13 @@ export default {
     // Only the registry behind the local front redirects big blob GETs; a client may not pick an origin here.
     const request = withoutBlobOrigin(incoming);
     const ops = env.STORAGE_METRICS === "on" ? newStorageOps() : undefined;
+    const record = startRequest("mirror", incoming); // one log line and data point per request (core request-log.ts)
     // Whatever escapes (a broken configuration, a storage failure outside the app) is still the envelope.
-    const response = await serve(request, env, ctx, ops).catch((e: unknown) => errorResponse(e, request.method === "HEAD"));
-    if (ops) response.headers.set("X-Storage-Ops", formatStorageOps(ops));
-    return response;
+    const response = await serve(request, env, ctx, record, ops).catch((e: unknown) => errorResponse(e, request.method === "HEAD"));
+    if (ops) {
+      record.ops = formatStorageOps(ops);
+      response.headers.set("X-Storage-Ops", record.ops);
+    }
+    return finishRequest(record, incoming, response, env.METRICS);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,5 +1,5 @@
 import { equalSecrets, isRepositoryPattern, isTagPattern } from "@registry/core";
-import type { LifecycleJobs, PolicyStore } from "@registry/storage";
+import type { Indexes, LifecycleJobs, PolicyStore } from "@registry/storage";
 import { error, json } from "./admin-http";
 import {
   addRetentionRule,
@@ -20,6 +20,7 @@ import {
   runReplication,
   type ReplicationAdminDeps,
 } from "./admin-replication";
+import { STATS_ROUTES } from "./admin-stats";
 
 /**
  * The registry's admin API (beside /v2, on the same host): what `pnpm admin` manages. Every call needs
@@ -32,7 +33,7 @@ import {
  *
  * Garbage collection and retention (/admin/gc…, /admin/retention…): admin-lifecycle.ts. Signature policies
  * (/admin/policies…): admin-policy.ts.
- * Replication (/admin/replication…): admin-replication.ts.
+ * Replication (/admin/replication…): admin-replication.ts. Pull statistics (/admin/stats…): admin-stats.ts.
  */
 export interface AdminDeps {
   policy: PolicyStore;
@@ -40,6 +41,8 @@ export interface AdminDeps {
   jobs?: LifecycleJobs | undefined;
   /** Replication's rules, queue and history; without it the replication routes answer 503. */
   replication?: ReplicationAdminDeps | undefined;
+  /** The repository indexes, for pull statistics (admin-stats.ts); without them the stats routes answer 503. */
+  indexes?: Indexes | undefined;
 }
 
 export type Handler = (request: Request, deps: AdminDeps, id: string) => Promise<Response>;
@@ -65,6 +68,7 @@ const ROUTES: [string, RegExp, Handler][] = [
   ["POST", /^\/admin\/replication\/run$/, runReplication],
   ["GET", /^\/admin\/replication\/history$/, replicationHistory],
   ["DELETE", new RegExp(`^/admin/replication/${ID}$`), removeReplicationRule],
+  ...STATS_ROUTES,
 ];
 
 export async function adminFetch(request: Request, adminToken: string | undefined, deps: AdminDeps): Promise<Response> {

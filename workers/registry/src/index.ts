@@ -10,6 +10,7 @@ import {
   type RouteMiddleware,
   withoutBlobOrigin,
 } from "@registry/api";
+import { finishRequest, startRequest, type RequestRecord } from "@registry/core";
 import { serviceVerifier } from "@registry/token";
 import { pullLimit } from "@registry/ratelimit";
 import {
@@ -114,7 +115,7 @@ function appFor(env: Env): RegistryApp {
 }
 
 /** The same app over stores that count this one request's storage work (the isolate's edge cache is shared). */
-async function meteredFetch(request: Request, env: Env, around: readonly RouteMiddleware[]): Promise<Response> {
+async function meteredFetch(request: Request, env: Env, around: readonly RouteMiddleware[], record: RequestRecord): Promise<Response> {
   const ops = newStorageOps();
   const edge = edgeFor(env);
   const app = createRegistryApp({
@@ -123,8 +124,9 @@ async function meteredFetch(request: Request, env: Env, around: readonly RouteMi
     ...(edge ? { edge: createMeteredEdgeStores(env.REGISTRY_BUCKET, namespaces(env), edge, ops) } : {}),
     authorize: authorizeFor(env),
   });
-  const response = await app.fetch(request, undefined, around);
-  response.headers.set("X-Storage-Ops", formatStorageOps(ops));
+  const response = await app.fetch(request, undefined, around, record);
+  record.ops = formatStorageOps(ops);
+  response.headers.set("X-Storage-Ops", record.ops);
   return response;
 }
 
@@ -142,19 +144,29 @@ function bodyLimits(env: Env): RouteMiddleware[] {
   return limit === undefined ? [] : [bodyLimit(limit)];
 }
 
+/** Routes one request: the admin API, or the /v2 app with its middleware (metered when STORAGE_METRICS=on). */
+function serve(incoming: Request, env: Env, record: RequestRecord): Promise<Response> {
+  // X-Blob-Origin comes from the local front only (TRUST_BLOB_ORIGIN=on): elsewhere a client's copy is dropped.
+  const request = env.TRUST_BLOB_ORIGIN === "on" ? incoming : withoutBlobOrigin(incoming);
+  if (new URL(request.url).pathname.startsWith("/ui/api/")) return uiFetch(request, env);
+  if (new URL(request.url).pathname.startsWith("/admin/")) {
+    record.route = "admin";
+    return adminFetch(request, env.ADMIN_TOKEN, {
+      policy: new DoPolicyStore(env.POLICY),
+      jobs: new DoLifecycleJobs(env.LIFECYCLE),
+      replication: replicationAdminFor(env),
+      indexes: new Indexes(namespaces(env)),
+    });
+  }
+  const around = [...bodyLimits(env), ...pullLimits(env), pullStatsFor(env), ...replicationEventsFor(env)];
+  return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around, record) : appFor(env).fetch(request, undefined, around, record);
+}
+
 export default {
-  fetch(incoming: Request, env: Env): Promise<Response> {
-    // X-Blob-Origin comes from the local front only (TRUST_BLOB_ORIGIN=on): elsewhere a client's copy is dropped.
-    const request = env.TRUST_BLOB_ORIGIN === "on" ? incoming : withoutBlobOrigin(incoming);
-    if (new URL(request.url).pathname.startsWith("/ui/api/")) return uiFetch(request, env);
-    if (new URL(request.url).pathname.startsWith("/admin/"))
-      return adminFetch(request, env.ADMIN_TOKEN, {
-        policy: new DoPolicyStore(env.POLICY),
-        jobs: new DoLifecycleJobs(env.LIFECYCLE),
-        replication: replicationAdminFor(env),
-      });
-    const around = [...bodyLimits(env), ...pullLimits(env), pullStatsFor(env), ...replicationEventsFor(env)];
-    return env.STORAGE_METRICS === "on" ? meteredFetch(request, env, around) : appFor(env).fetch(request, undefined, around);
+  async fetch(incoming: Request, env: Env): Promise<Response> {
+    // One JSON log line and one Analytics Engine data point per request (core request-log.ts; METRICS optional).
+    const record = startRequest("registry", incoming);
+    return finishRequest(record, incoming, await serve(incoming, env, record), env.METRICS);
   },
 
   /**
