@@ -9,6 +9,7 @@ import * as policyCommands from "./policy.mjs";
 import * as replicationCommands from "./replication.mjs";
 import * as retentionCommands from "./retention.mjs";
 import * as robotsCommands from "./robots.mjs";
+import * as statsCommands from "./stats.mjs";
 import { adminToken, secretsFile } from "./token.mjs";
 
 const indent = (text) => text.replace(/^/gm, "  ");
@@ -22,6 +23,7 @@ ${indent(retentionCommands.USAGE)}
 ${indent(gcCommands.USAGE)}
 ${indent(policyCommands.USAGE)}
 ${indent(replicationCommands.USAGE)}
+${indent(statsCommands.USAGE)}
 
 options
   --registry URL   the registry (else env REGISTRY_URL, default http://127.0.0.1:5080)
@@ -48,6 +50,7 @@ const GROUPS = {
   gc: { options: gcCommands.OPTIONS, service: "registry", run: gcCommands.gc },
   policy: { options: policyCommands.OPTIONS, service: "registry", run: policyCommands.policy },
   replication: { options: replicationCommands.OPTIONS, service: "registry", run: replicationCommands.replication },
+  stats: { options: statsCommands.OPTIONS, service: "registry", run: statsCommands.stats },
 };
 
 async function main() {
