@@ -1,6 +1,6 @@
 // Makes sure the real clients the end-to-end tests drive are installed: Debian's skopeo, podman, buildah,
-// containerd (ctr), docker.io (dockerd and the docker CLI) and docker-registry (the reference registry the
-// benchmark and the mirror tests use as an upstream). Installs the missing ones with apt-get when running as
+// containerd (ctr), docker.io (dockerd and the docker CLI), chromium (the web page's browser test) and
+// docker-registry (the reference registry the benchmark and the mirror tests use as an upstream). Installs the missing ones with apt-get when running as
 // root; otherwise stops with the command to run. This is the one list: .ci/run calls this script too.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,6 +16,8 @@ const PACKAGES = {
   buildah: ["/usr/bin/buildah"],
   containerd: ["/usr/bin/containerd", "/usr/bin/ctr"],
   "docker.io": ["/usr/sbin/dockerd", "/usr/bin/docker"],
+  // The web page's browser test (test/e2e/ui.test.ts) drives it with playwright-core.
+  chromium: ["/usr/bin/chromium"],
 };
 
 const missing = Object.entries(PACKAGES)
