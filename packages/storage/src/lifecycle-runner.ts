@@ -1,3 +1,4 @@
+import { recordOutcome, type MetricsSink } from "@registry/core";
 import { DurableObject } from "cloudflare:workers";
 import type { BlobIndex } from "./blob-index";
 import type { CatalogIndex } from "./catalog-index";
@@ -19,6 +20,8 @@ export interface LifecycleEnv {
   POLICY: DurableObjectNamespace<RegistryPolicy>;
   /** "on": the fault-injection hook (`injectFaults`) may be used — tests only. */
   GC_TEST_HOOKS?: string;
+  /** Analytics Engine: one data point per finished run (README "Logs, metrics and statistics"); absent = none. */
+  METRICS?: MetricsSink;
 }
 
 /** Work done per alarm before the runner hands back and sets the next alarm (keeps each invocation short). */
@@ -146,6 +149,7 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
       }
     }
     this.db.save(run);
+    if (run.status !== "running") this.recordEnd(run);
   }
 
   /**
@@ -162,7 +166,15 @@ export class LifecycleRunner extends DurableObject<LifecycleEnv> {
       run.ended = Date.now();
     }
     this.db.save(run);
+    if (run.status !== "running") this.recordEnd(run);
     if (run.status === "running") await this.ctx.storage.setAlarm(Date.now() + Math.min(60_000, 250 * 2 ** failures));
+  }
+
+  /** A finished run's data point: kind, outcome; doubles [1, duration ms, bytes freed, manifests, tags, blobs, errors]. */
+  private recordEnd(run: RunState): void {
+    const { bytesFreed, manifests, tags, blobs, errors } = run.counts;
+    const figures = [(run.ended ?? Date.now()) - run.started, bytesFreed, manifests, tags, blobs, errors];
+    recordOutcome(this.env.METRICS, "registry", run.kind, run.status, "", figures);
   }
 
   /** Storage as the steps see it: counted in `ops`, and failing at random under the fault-injection hook. */

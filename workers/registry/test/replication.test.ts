@@ -242,8 +242,11 @@ describe("the queue consumer", () => {
   test("a copy: the target's credentials from the bindings, the execution recorded ok with its bytes, acked", async () => {
     const r = await store.addRule({ repository: "replicated/*", target: { url: "https://replica.example", credentials: "REPLICA_CREDENTIALS" }, targetRepository: "copies/*" });
     const m = message(job({ rule: r.id }));
-    await consumeReplication([m as never], deps());
+    const points: unknown[] = [];
+    await consumeReplication([m as never], deps({ metrics: { writeDataPoint: (p) => points.push(p) } }));
     expect(m.acked).toBe(true);
+    // One Analytics Engine data point for the outcome (README "Logs, metrics and statistics").
+    expect(points).toEqual([{ blobs: ["registry", "replication", "ok", "replicated/app"], doubles: [expect.any(Number), expect.any(Number), 42, 1], indexes: ["replicated/app"] }]);
     expect(requests.at(-1)).toBe(`PUT https://replica.example/v2/copies/app/manifests/1 Basic ${btoa("robot$replica:s3cret")}`);
     expect((await store.history(50)).find((e) => e.id === m.body.id)).toMatchObject({ outcome: "ok", bytes: 42, attempts: 1, trigger: "push", error: null });
   });

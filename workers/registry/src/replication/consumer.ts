@@ -1,4 +1,4 @@
-import { isDigest } from "@registry/core";
+import { isDigest, recordOutcome, type MetricsSink } from "@registry/core";
 import type { ReplicationExecution, ReplicationRule, ReplicationStore } from "@registry/storage";
 import type { deleteReplica, replicate, SourceReader, TargetRegistry } from "@registry/replication";
 import { ruleCovers, targetRepositoryOf, type ReplicationMessage } from "./rules";
@@ -23,6 +23,8 @@ export interface ConsumerDeps {
   retryBaseSec: number;
   /** Attempts before an execution is given up as failed (REPLICATION_MAX_ATTEMPTS, default 8). */
   maxAttempts: number;
+  /** Analytics Engine (METRICS): one data point per attempt's outcome; absent = none. */
+  metrics?: MetricsSink | undefined;
 }
 
 /** The longest delay between two attempts. */
@@ -89,15 +91,23 @@ async function consumeOne(message: Message<ReplicationMessage>, deps: ConsumerDe
       execution.bytes = report.bytes;
     }
     await deps.store.record({ ...execution, outcome: "ok", ended: new Date().toISOString() });
+    outcome(deps, execution, "ok");
     message.ack();
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     const last = message.attempts >= deps.maxAttempts;
     await deps.store.record({ ...execution, outcome: last ? "failed" : "retrying", ended: new Date().toISOString(), error: error.slice(0, 2000) });
+    outcome(deps, execution, last ? "failed" : "retrying");
     console.warn(JSON.stringify({ event: "replication-failed", id: job.id, rule: rule.id, reference: `${job.repository}:${job.reference}`, attempts: message.attempts, error }));
     if (last) message.ack();
     else message.retry({ delaySeconds: retryDelay(message.attempts, deps.retryBaseSec) });
   }
+}
+
+/** An attempt's data point: blobs [registry, replication, outcome, repository]; doubles [1, duration ms, bytes, attempts]. */
+function outcome(deps: ConsumerDeps, execution: ReplicationExecution, result: string): void {
+  const ms = Date.now() - Date.parse(execution.started);
+  recordOutcome(deps.metrics, "registry", "replication", result, execution.repository, [Number.isFinite(ms) ? ms : 0, execution.bytes, execution.attempts]);
 }
 
 /**

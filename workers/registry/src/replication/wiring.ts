@@ -49,6 +49,7 @@ export async function replicationQueue(batch: MessageBatch<ReplicationMessage>, 
     deleteReplica,
     retryBaseSec: number(env.REPLICATION_RETRY_DELAY, 30),
     maxAttempts: number(env.REPLICATION_MAX_ATTEMPTS, 8),
+    metrics: env.METRICS,
   });
 }
 
