@@ -22,6 +22,7 @@ import { blobGetSection, blobGetSummary } from "./sections/blob-get.mjs";
 import { bundleSection, bundleSummary } from "./sections/bundle.mjs";
 import { gcSection, gcSummary } from "./sections/gc.mjs";
 import { manifestsSection, manifestsSummary } from "./sections/manifests.mjs";
+import { pageSection, pageSummary } from "./sections/page.mjs";
 import { memorySection, memorySummary } from "./sections/memory.mjs";
 import { mirrorSection, mirrorSummaryRows } from "./sections/mirror-report.mjs";
 import { opsKey, pullOpsSection, pullOpsSummary } from "./sections/pull-ops.mjs";
@@ -158,6 +159,7 @@ units: MB/s = 10^6 bytes/s, memory in MiB`,
     [12, bundleSection, bundleSummary],
     [13, gcSection, gcSummary],
     [14, replicationSection, replicationSummary],
+    [15, pageSection, pageSummary],
   ];
   for (const [n, run, rows] of later) {
     if (!want(n)) continue;
