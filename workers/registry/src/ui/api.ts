@@ -52,7 +52,7 @@ async function session(request: Request, deps: UiDeps): Promise<Response> {
   if (!deps.auth) return json({ error: "this registry has no sign-in (no token auth)" }, 404);
   const body = (await request.json().catch(() => null)) as { username?: unknown; secret?: unknown } | null;
   if (typeof body?.username !== "string" || typeof body.secret !== "string") return json({ error: "username and secret are required" }, 400);
-  const token = await signIn(deps.auth.service, deps.auth.name, body.username, body.secret);
+  const token = await signIn(deps.auth.service, deps.auth.name, body.username, body.secret, request.headers.get("CF-Connecting-IP"));
   return token ? json({ token, username: body.username }) : json({ error: "wrong name or secret" }, 401);
 }
 

@@ -71,12 +71,14 @@ async function accessToken(auth: AuthService, service: string, names: readonly s
 export class VisitorError extends Error {}
 
 /**
- * Signs in at the auth service (the OAuth password grant, offline): the refresh token for `username`/`secret`,
- * or null when the auth service refuses them.
+ * Signs in at the auth service (the OAuth password grant, offline) from the address `client` (the visitor's
+ * CF-Connecting-IP): the refresh token for `username`/`secret`, or null when the auth service refuses them.
  */
-export async function signIn(auth: AuthService, service: string, username: string, secret: string): Promise<string | null> {
+export async function signIn(auth: AuthService, service: string, username: string, secret: string, client: string | null): Promise<string | null> {
   const form = new URLSearchParams({ grant_type: "password", username, password: secret, service, client_id: UI_CLIENT_ID, access_type: "offline" });
-  const response = await auth.fetch("https://auth/token", { method: "POST", body: form });
+  // The visitor's address, so the auth service throttles failed sign-ins per visitor, not all page sign-ins as one.
+  const headers = client ? { "CF-Connecting-IP": client } : undefined;
+  const response = await auth.fetch("https://auth/token", { method: "POST", body: form, ...(headers ? { headers } : {}) });
   if (!response.ok) {
     await response.body?.cancel();
     return null;
