@@ -17,6 +17,8 @@ export interface RequestContext {
   store: DurableObjectStub<AccountStore>;
   /** The client address failed logins are counted against (see credentials.ts). */
   address: string;
+  /** Names who the request turned out to be (an account's subject, "(admin)"), for its log line. */
+  identify(subject: string): void;
 }
 
 /** A handler: one route's work. */

@@ -54,6 +54,9 @@ export async function handle(request: Request, env: Env, record: RequestRecord):
       config: () => configOf(env),
       store: accountStore(env),
       address: clientAddress(request),
+      identify: (subject) => {
+        if (subject) record.subject = subject;
+      },
     });
   } catch (e) {
     return errorResponse(e, requestId);

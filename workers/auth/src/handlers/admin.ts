@@ -41,6 +41,7 @@ export async function requireAdmin(ctx: RequestContext): Promise<void> {
   const wait = await ctx.store.finishLogin("(admin)", ctx.address, ok);
   if (wait > 0) throw tooManyAttempts(wait);
   if (!ok) throw adminRefused("invalid admin token");
+  ctx.identify("(admin)");
 }
 
 function accountName(value: unknown): string {

@@ -46,6 +46,7 @@ export async function getToken(ctx: RequestContext): Promise<Response> {
   if (auth.kind === "basic") {
     principal = principalOf(await login(ctx.store, auth.credentials, ctx.address, config.issuer), config.anonymousRules);
   }
+  ctx.identify(principal.subject);
   const issued = await issueAccessToken(config, principal, scopes);
   const offline = q.get("offline_token") === "true" && principal.subject !== "";
   const refreshToken = offline ? await createRefreshToken(ctx.store, principal.subject, service, clientId) : undefined;
@@ -107,6 +108,7 @@ async function oauthGrant(ctx: RequestContext): Promise<Response> {
     principal = principalOf(account, config.anonymousRules);
     if (offline) refreshToken = presented;
   }
+  ctx.identify(principal.subject);
   const issued = await issueAccessToken(config, principal, scopes);
   return tokenResponse(issued, { scope: scopeString(issued.access), refresh_token: refreshToken });
 }
