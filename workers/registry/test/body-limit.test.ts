@@ -171,6 +171,6 @@ describe("MAX_REQUEST_BODY", () => {
     expect(none.status).toBe(202);
     expect(none.headers.get("oci-chunk-max-length")).toBeNull();
     const bad = () => worker.fetch(new Request(`${BASE}/v2/limit/bad/blobs/uploads/`, { method: "POST" }), { ...limited, MAX_REQUEST_BODY: "100MB" });
-    expect(bad).toThrow(/MAX_REQUEST_BODY must be a number of bytes/);
+    await expect(bad()).rejects.toThrow(/MAX_REQUEST_BODY must be a number of bytes/);
   });
 });
