@@ -76,29 +76,29 @@ async function localRobot() {
   return robot;
 }
 
-console.log(`registry  ${registry}`);
-console.log(`auth      ${authUrl}`);
-console.log(`mirror    ${mirror}`);
+// The setup's own requests are logged by the workers (one JSON line each): the summary is printed after them.
+const lines = [`registry  ${registry}`, `page      ${registry}/ (browse repositories, tags, signatures)`, `auth      ${authUrl}`, `mirror    ${mirror}`];
 if (replicaOn) {
   // The replica's robot (push on replicated/* only) is made on the first start; its credentials reach the primary as
   // the REPLICA_CREDENTIALS binding (a restart of the runtime the first time), and the primary gets its rule.
   const { credentials } = await replicaRobot(stateDir, authUrl, system.adminToken);
   if (credentials !== keptCredentials) await system.setRegistryBindings({ REPLICA_CREDENTIALS: credentials });
   const rule = await replicaRule(registry, system.urls.replica, system.adminToken);
-  console.log(`replica   ${system.urls.replica}`);
-  console.log(`          replicated/* pushed to the registry is copied here (rule ${rule}: pnpm admin replication list)`);
+  lines.push(`replica   ${system.urls.replica}`);
+  lines.push(`          replicated/* pushed to the registry is copied here (rule ${rule}: pnpm admin replication list)`);
 }
-console.log(`state     ${stateDir}`);
+lines.push(`state     ${stateDir}`);
 if (auth) {
   const robot = await localRobot();
-  console.log(`robot     ${robot.name} ${robot.secret}`);
-  console.log(`login     skopeo login --tls-verify=false -u '${robot.name}' -p '${robot.secret}' ${hostPort}`);
-  console.log(`push      skopeo copy --dest-tls-verify=false --dest-creds '${robot.name}:${robot.secret}' oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
-  console.log(`pull      anonymous for ${env.ANONYMOUS_PULL ?? "*"}; robots and rules: pnpm admin --help (ADMIN_TOKEN in ${path.join(stateDir, "auth-secrets.json")})`);
+  lines.push(`robot     ${robot.name} ${robot.secret}`);
+  lines.push(`login     skopeo login --tls-verify=false -u '${robot.name}' -p '${robot.secret}' ${hostPort}`);
+  lines.push(`push      skopeo copy --dest-tls-verify=false --dest-creds '${robot.name}:${robot.secret}' oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
+  lines.push(`pull      anonymous for ${env.ANONYMOUS_PULL ?? "*"}; robots and rules: pnpm admin --help (ADMIN_TOKEN in ${path.join(stateDir, "auth-secrets.json")})`);
 } else {
-  console.log(`writes    open to anyone, no token auth (REGISTRY_AUTH=off: local experiments only)`);
-  console.log(`push      skopeo copy --dest-tls-verify=false oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
+  lines.push(`writes    open to anyone, no token auth (REGISTRY_AUTH=off: local experiments only)`);
+  lines.push(`push      skopeo copy --dest-tls-verify=false oci:<dir>:<tag> docker://${hostPort}/<name>:<tag>`);
 }
+console.log(lines.join("\n"));
 console.log(`ready`);
 
 const stop = async () => {
