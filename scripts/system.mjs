@@ -25,6 +25,11 @@ function workerOptions(w, host, bindings, direct) {
   };
 }
 
+/** Reads the runtime's output streams and drops what they carry. */
+function dropOutput(...streams) {
+  for (const s of streams) s.resume();
+}
+
 /**
  * The local auth secrets, made once and kept in the state directory so tokens and accounts survive restarts:
  * an ES256 signing key (SIGNING_KEYS) and the admin API token.
@@ -127,7 +132,8 @@ export async function startSystem(opts = {}) {
     // the others get a socket of their own. (A direct socket to the registry was tried: workerd then drops
     // keep-alive connections after large multi-request uploads.)
     workers: workerList(),
-    handleRuntimeStdio: opts.log === false ? () => undefined : undefined,
+    // log: false reads the runtime's output and drops it (unread, a full pipe would stall workerd's writes).
+    handleRuntimeStdio: opts.log === false ? dropOutput : undefined,
   });
   const mf = new Miniflare(mfOptions());
   const connect = async () => {

@@ -57,6 +57,7 @@ export async function startOurs(label, { metrics = false, auth = false, env = {}
         MAX_REQUEST_BODY: "", // no body limit (one from the caller's environment would refuse the monolithic pushes)
         WRANGLER_SEND_METRICS: "false",
         CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        RUNTIME_LOG: "off", // the workers' request log lines: not relayed through start.mjs to this process
         ...env,
       },
     }),
